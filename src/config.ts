@@ -1,0 +1,132 @@
+import { resolve } from 'node:path';
+
+/** The runtime's configuration, read from the environment only (CONTRACTS.md §3). */
+export interface Config {
+  databaseUrl?: string;
+  dataDir: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  pipelinesDir: string;
+  allowedHosts?: string[];
+  logLevel: string;
+  /** Sandbox mode: no LARK_APP_ID, so the runtime drives the built-in Lark simulator. */
+  sandbox: boolean;
+  lark: {
+    appId: string;
+    appSecret: string;
+    encryptKey?: string;
+    verificationToken?: string;
+    optionsToken?: string;
+    baseUrl: string;
+    assistantUserId?: string;
+    ratePerMinute: number;
+  };
+  /** Largest callback body accepted (bytes). */
+  bodyLimit: number;
+  /** How long SIGTERM waits for work in flight. */
+  shutdownGraceMs: number;
+  /** An open ticket that has not moved for this long gets its instance re-read. */
+  reconcileAfterMs: number;
+  /** How often the reconciler looks for such tickets. */
+  reconcileEveryMs: number;
+  /** Jobs one process runs at once. */
+  workerConcurrency: number;
+  /** Present when DINGTALK_APP_KEY is set. */
+  dingtalk?: {
+    appKey: string;
+    appSecret: string;
+    token?: string;
+    aesKey?: string;
+    eventMode: 'http' | 'stream';
+    apiBaseUrl: string;
+    oapiBaseUrl: string;
+    streamUrl?: string;
+    assistantUserId: string;
+  };
+  console: {
+    adminToken?: string;
+    operators: string[];
+    viewers: string[];
+    /** Signs console sessions; random per process when unset (sessions then end with the process). */
+    sessionSecret?: string;
+    sessionTtlMs: number;
+  };
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'PORT', 3000);
+  const sandbox = !env.LARK_APP_ID;
+  if (!sandbox && !env.LARK_APP_SECRET) throw new ConfigError('LARK_APP_ID is set but LARK_APP_SECRET is not');
+  if (!sandbox && !env.LARK_ASSISTANT_USER_ID) throw new ConfigError('LARK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
+  if (!sandbox && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
+    throw new ConfigError('set LARK_VERIFICATION_TOKEN (and preferably LARK_ENCRYPT_KEY): without them Lark callbacks cannot be authenticated');
+  }
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.TICKETFLOW_DATA_DIR || './.data'),
+    port,
+    host: env.HOST || '127.0.0.1',
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    pipelinesDir: resolve(env.PIPELINES_DIR || './pipelines'),
+    allowedHosts: env.TICKETFLOW_ALLOWED_HOSTS ? env.TICKETFLOW_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean) : undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    sandbox,
+    lark: {
+      appId: env.LARK_APP_ID || 'cli_sandbox0000000000',
+      appSecret: env.LARK_APP_SECRET || 'sandbox-app-secret',
+      encryptKey: env.LARK_ENCRYPT_KEY || undefined,
+      verificationToken: env.LARK_VERIFICATION_TOKEN || undefined,
+      optionsToken: env.LARK_OPTIONS_TOKEN || undefined,
+      baseUrl: (env.LARK_BASE_URL || 'https://open.feishu.cn').replace(/\/+$/, ''),
+      assistantUserId: env.LARK_ASSISTANT_USER_ID || undefined,
+      ratePerMinute: integer(env, 'LARK_RATE_PER_MINUTE', 100),
+    },
+    bodyLimit: integer(env, 'TICKETFLOW_BODY_LIMIT', 1 << 20),
+    shutdownGraceMs: integer(env, 'TICKETFLOW_SHUTDOWN_GRACE_MS', 10_000),
+    reconcileAfterMs: integer(env, 'TICKETFLOW_RECONCILE_AFTER_MS', 300_000),
+    reconcileEveryMs: integer(env, 'TICKETFLOW_RECONCILE_EVERY_MS', 60_000),
+    workerConcurrency: integer(env, 'TICKETFLOW_WORKER_CONCURRENCY', 16),
+    dingtalk: env.DINGTALK_APP_KEY ? dingtalkConfig(env) : undefined,
+    console: {
+      adminToken: env.TICKETFLOW_ADMIN_TOKEN || undefined,
+      operators: list(env.TICKETFLOW_OPERATORS),
+      viewers: list(env.TICKETFLOW_VIEWERS),
+      sessionSecret: env.TICKETFLOW_SESSION_SECRET || undefined,
+      sessionTtlMs: integer(env, 'TICKETFLOW_SESSION_TTL_MS', 8 * 3_600_000),
+    },
+  };
+}
+
+function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']> {
+  if (!env.DINGTALK_APP_SECRET) throw new ConfigError('DINGTALK_APP_KEY is set but DINGTALK_APP_SECRET is not');
+  if (!env.DINGTALK_ASSISTANT_USER_ID) throw new ConfigError('DINGTALK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
+  const eventMode = env.DINGTALK_EVENT_MODE || 'http';
+  if (eventMode !== 'http' && eventMode !== 'stream') throw new ConfigError(`DINGTALK_EVENT_MODE must be http or stream, got "${eventMode}"`);
+  if (eventMode === 'http' && (!env.DINGTALK_TOKEN || !env.DINGTALK_AES_KEY)) throw new ConfigError('HTTP push needs DINGTALK_TOKEN and DINGTALK_AES_KEY');
+  if (env.DINGTALK_AES_KEY && env.DINGTALK_AES_KEY.length !== 43) throw new ConfigError('DINGTALK_AES_KEY must be 43 characters');
+  return {
+    appKey: env.DINGTALK_APP_KEY!,
+    appSecret: env.DINGTALK_APP_SECRET,
+    token: env.DINGTALK_TOKEN || undefined,
+    aesKey: env.DINGTALK_AES_KEY || undefined,
+    eventMode,
+    apiBaseUrl: (env.DINGTALK_API_BASE_URL || 'https://api.dingtalk.com').replace(/\/+$/, ''),
+    oapiBaseUrl: (env.DINGTALK_OAPI_BASE_URL || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
+    streamUrl: env.DINGTALK_STREAM_URL || undefined,
+    assistantUserId: env.DINGTALK_ASSISTANT_USER_ID,
+  };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}

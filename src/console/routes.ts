@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { ticketStates } from '../engine/ticket.ts';
+import type { AppDeps } from '../http/app.ts';
+import { rawBody } from '../http/body.ts';
+import { summary, urlsFor } from '../http/routes/admin-api.ts';
+import { definitionCode } from '../registry/registry.ts';
+import { safeEqual } from '../security/constant-time.ts';
+import { listTickets, pipelineVersionsOf, ticketHistory, ticketStats } from '../store/sql/ticket-list.ts';
+import { getTicket } from '../store/sql/tickets.ts';
+import { roleOf, SESSION_COOKIE } from './auth.ts';
+import { pickLang } from './i18n.ts';
+import { dashboardPage, pipelinePage, pipelinesPage, signInPage, ticketPage, ticketsPage, type PageContext } from './pages.ts';
+import type { SessionCodec } from './session.ts';
+
+const STATE_COOKIE = 'tf_oauth_state';
+const statics: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+
+/** The operator console, served by the runtime itself (no second server, nothing from a CDN). */
+export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionCodec): void {
+  const { config, pool, registry, log } = deps;
+  const secure = config.publicUrl.startsWith('https://');
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/', overwrite: true };
+
+  const page = (ctx: Context): PageContext => {
+    const lang = pickLang(ctx.query.lang as string | undefined, ctx.cookies.get('tf_lang'), ctx.get('accept-language'));
+    if (ctx.query.lang) ctx.cookies.set('tf_lang', lang, { ...cookieOptions, httpOnly: false, maxAge: 365 * 86_400_000 });
+    return { lang, principal: ctx.state.principal, sandbox: config.sandbox, path: ctx.path };
+  };
+
+  /** Console pages need a session; anonymous visitors get the sign-in page (sandbox: a local operator session). */
+  const signedIn = async (ctx: Context, next: Next) => {
+    if (!ctx.state.principal && config.sandbox) {
+      const { cookie, session } = sessions.issue('sandbox-operator', 'operator', 'sandbox operator');
+      ctx.cookies.set(SESSION_COOKIE, cookie, cookieOptions);
+      ctx.state.principal = { id: session.user, name: session.name, role: 'operator', via: 'session', csrf: session.csrf };
+    }
+    if (!ctx.state.principal) {
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = signInPage(page(ctx));
+      return;
+    }
+    ctx.type = 'html';
+    await next();
+  };
+
+  router.get('/static/:file', async (ctx) => {
+    const type = statics[ctx.params.file!];
+    if (!type) return;
+    ctx.type = type;
+    ctx.set('cache-control', 'public, max-age=300');
+    ctx.body = await readFile(new URL(`./static/${ctx.params.file}`, import.meta.url), 'utf8');
+  });
+
+  router.get('/login', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = signInPage(page(ctx));
+  });
+
+  // Sign in with Lark: OAuth 2.0 authorization code, with a one-time state bound to this browser.
+  router.get('/auth/lark/start', (ctx) => {
+    const state = randomBytes(16).toString('base64url');
+    ctx.cookies.set(STATE_COOKIE, state, { ...cookieOptions, maxAge: 10 * 60_000 });
+    const url = new URL('/open-apis/authen/v1/authorize', accountsBase(config.lark.baseUrl));
+    url.searchParams.set('client_id', config.lark.appId);
+    url.searchParams.set('redirect_uri', `${config.publicUrl}/auth/lark/callback`);
+    url.searchParams.set('state', state);
+    ctx.redirect(url.toString());
+  });
+
+  router.get('/auth/lark/callback', async (ctx) => {
+    const expected = ctx.cookies.get(STATE_COOKIE);
+    ctx.cookies.set(STATE_COOKIE, null, cookieOptions);
+    const { code, state } = ctx.query as Record<string, string | undefined>;
+    const c = page(ctx);
+    ctx.type = 'html';
+    if (!code || !state || !expected || !safeEqual(state, expected)) {
+      ctx.status = 400;
+      ctx.body = signInPage(c, 'The sign-in answer does not match this browser; try again.');
+      return;
+    }
+    const user = await larkUser(config, code).catch((e: Error) => {
+      log.warn({ err: e.message }, 'Lark sign-in failed');
+      return undefined;
+    });
+    if (!user) {
+      ctx.status = 502;
+      ctx.body = signInPage(c, 'Lark did not confirm the sign-in; try again.');
+      return;
+    }
+    const role = roleOf(config, user.user_id);
+    if (!role) {
+      log.warn({ user: user.user_id }, 'console sign-in refused: no role');
+      ctx.status = 403;
+      ctx.body = signInPage(c, `${user.name ?? user.user_id}: ${c.lang === 'zh' ? '你的账号不在 TICKETFLOW_OPERATORS 或 TICKETFLOW_VIEWERS 中。' : 'your account is in neither TICKETFLOW_OPERATORS nor TICKETFLOW_VIEWERS.'}`);
+      return;
+    }
+    const { cookie } = sessions.issue(user.user_id, role, user.name);
+    ctx.cookies.set(SESSION_COOKIE, cookie, cookieOptions);
+    log.info({ user: user.user_id, role }, 'console sign-in');
+    ctx.redirect('/');
+  });
+
+  router.post('/logout', rawBody(4096), (ctx) => {
+    const csrf = new URLSearchParams(ctx.request.rawBody.toString('utf8')).get('csrf') ?? '';
+    const p = ctx.state.principal;
+    if (p?.csrf && safeEqual(csrf, p.csrf)) ctx.cookies.set(SESSION_COOKIE, null, cookieOptions);
+    ctx.redirect('/login');
+  });
+
+  router.get('/', signedIn, async (ctx) => {
+    ctx.body = dashboardPage(page(ctx), await ticketStats(pool));
+  });
+
+  router.get('/pipelines', signedIn, (ctx) => {
+    const views = registry.pipelines().map((p) => ({
+      name: p.name,
+      version: p.version,
+      owner: p.pipeline.metadata.owner,
+      description: p.pipeline.metadata.description ?? null,
+      provider: { type: p.pipeline.provider.type, code: definitionCode(p.pipeline) },
+      stages: p.pipeline.stages as Record<string, { mode: string; endpoint: string; node?: Record<string, string> } | undefined>,
+      fields: p.pipeline.fields as unknown as Record<string, { type: string; widget: Record<string, string> }>,
+      urls: urlsFor(config.publicUrl, p.name, p.pipeline.fields),
+    }));
+    ctx.body = pipelinesPage(page(ctx), views, registry.loadErrors());
+  });
+
+  router.get('/pipelines/:name', signedIn, async (ctx) => {
+    const versions = await pipelineVersionsOf(pool, ctx.params.name!);
+    if (versions.length === 0) {
+      ctx.status = 404;
+      ctx.body = pipelinePage(page(ctx), ctx.params.name!, null, []);
+      return;
+    }
+    const a = Number(ctx.query.a) || versions.at(-1)!.version;
+    const b = Number(ctx.query.b) || versions[0]!.version;
+    ctx.body = pipelinePage(page(ctx), ctx.params.name!, registry.get(ctx.params.name!)?.version ?? null, versions, a, b);
+  });
+
+  router.get('/tickets', signedIn, async (ctx) => {
+    const q = ctx.query as Record<string, string | undefined>;
+    const filters = { q: q.q?.trim() || undefined, pipeline: q.pipeline || undefined, state: (ticketStates as readonly string[]).includes(q.state ?? '') ? q.state : undefined, applicant: q.applicant || undefined, from: q.from || undefined, to: q.to || undefined };
+    let after: { createdAt: string; id: string } | undefined;
+    try {
+      after = q.cursor ? JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) : undefined;
+    } catch {
+      after = undefined;
+    }
+    const toDate = (v?: string, endOfDay = false) => (v && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v) + (endOfDay ? 86_400_000 : 0)) : undefined);
+    const result = await listTickets(pool, { ...filters, from: toDate(filters.from), to: toDate(filters.to, true), after, limit: 50 });
+    const next = result.next ? `/tickets?${new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: Buffer.from(JSON.stringify(result.next)).toString('base64url') } as Record<string, string>)}` : undefined;
+    ctx.body = ticketsPage(page(ctx), result.tickets.map(summary), filters, ticketStates, registry.pipelines().map((p) => p.name), next);
+  });
+
+  router.get('/tickets/:id', signedIn, async (ctx) => {
+    const ticket = await getTicket(pool, ctx.params.id!);
+    if (!ticket) {
+      ctx.status = 404;
+      ctx.body = ticketsPage(page(ctx), [], {}, ticketStates, []);
+      return;
+    }
+    const history = await ticketHistory(pool, ticket.id);
+    ctx.body = ticketPage(page(ctx), summary(ticket), history.audit, history.calls);
+  });
+}
+
+/** Lark's authorize page lives on the accounts host of the OpenAPI domain (a simulator serves both). */
+export function accountsBase(baseUrl: string): string {
+  if (baseUrl === 'https://open.feishu.cn') return 'https://accounts.feishu.cn';
+  if (baseUrl === 'https://open.larksuite.com') return 'https://accounts.larksuite.com';
+  return baseUrl;
+}
+
+/** Exchanges the authorization code and reads who signed in. */
+async function larkUser(config: AppDeps['config'], code: string): Promise<{ user_id: string; name?: string }> {
+  const token = await fetch(`${config.lark.baseUrl}/open-apis/authen/v2/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'authorization_code', client_id: config.lark.appId, client_secret: config.lark.appSecret, code, redirect_uri: `${config.publicUrl}/auth/lark/callback` }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const t = (await token.json()) as { code?: number; access_token?: string; error?: string };
+  if (!token.ok || t.code !== 0 || !t.access_token) throw new Error(`token exchange failed: ${t.error ?? token.status}`);
+  const info = await fetch(`${config.lark.baseUrl}/open-apis/authen/v1/user_info`, { headers: { authorization: `Bearer ${t.access_token}` }, signal: AbortSignal.timeout(5_000) });
+  const u = (await info.json()) as { code?: number; data?: { user_id?: string; name?: string } };
+  if (!info.ok || u.code !== 0 || !u.data?.user_id) throw new Error(`user_info failed: ${u.code ?? info.status}`);
+  return { user_id: u.data.user_id, name: u.data.name };
+}

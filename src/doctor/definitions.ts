@@ -1,0 +1,34 @@
+import type { Config } from '../config.ts';
+import { createLogger } from '../log.ts';
+import type { Pipeline } from '../pipeline/pipeline.generated.ts';
+import { DingTalkApi } from '../providers/dingtalk/api.ts';
+import { LarkApi } from '../providers/lark/api.ts';
+import type { DefinitionView } from './diagnose.ts';
+
+/** Reads the IM approval definition a pipeline names, in the form doctor compares. */
+export async function readDefinition(config: Config, pipeline: Pipeline): Promise<DefinitionView> {
+  if (pipeline.provider.type === 'lark') {
+    const api = new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log: createLogger('silent') });
+    const d = await api.getApproval(pipeline.provider.approval_code!);
+    const form = JSON.parse(String(d.form ?? '[]')) as Array<{ id: string; custom_id?: string; name: string; type: string }>;
+    const nodes = (d.node_list as Array<{ name: string; node_id: string; custom_node_id?: string }>) ?? [];
+    return {
+      provider: 'lark',
+      widgets: form.map((w) => ({ id: w.id, customId: w.custom_id || undefined, label: w.name, type: w.type })),
+      // Lark's definition does not say who approves a node.
+      nodes: nodes.filter((n) => n.node_id !== 'START' && n.node_id !== 'END').map((n) => ({ key: n.custom_node_id || undefined, name: n.name })),
+    };
+  }
+  if (pipeline.provider.type === 'dingtalk') {
+    const d = config.dingtalk!;
+    const api = new DingTalkApi({ appKey: d.appKey, appSecret: d.appSecret, apiBaseUrl: d.apiBaseUrl, oapiBaseUrl: d.oapiBaseUrl });
+    const code = pipeline.provider.process_code!;
+    const [items, activities] = await Promise.all([api.formSchema(code), api.forecast(code, d.assistantUserId)]);
+    return {
+      provider: 'dingtalk',
+      widgets: items.map((i) => ({ id: i.props.componentId, label: i.props.label, type: i.componentName })),
+      nodes: activities.map((a) => ({ key: a.activityId, name: a.activityName, approvers: a.workflowActor?.actorSelectionRange?.approvals?.map((x) => x.value) })),
+    };
+  }
+  throw new Error(`doctor does not know ${pipeline.provider.type} yet`);
+}

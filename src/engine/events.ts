@@ -1,0 +1,23 @@
+import type { Stage } from './ticket.ts';
+
+/** What can happen to a ticket. Every one is a fact already established (by the IM, the business, a clock, an operator). */
+export type TicketEvent =
+  | { type: 'assistant_task_pending'; stage: Stage; taskId: string }
+  | { type: 'instance_closed'; status: 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' }
+  | { type: 'business_result'; stage: Stage; result: boolean; msg?: string; error?: string; via: 'reply' | 'callback' }
+  | { type: 'business_accepted'; stage: Stage; deadlineAt: string }
+  | { type: 'business_unreachable'; stage: Stage; attempt: number; error: string; retryInMs?: number; final?: boolean }
+  | { type: 'deadline_passed'; stage: Stage }
+  | { type: 'operator_retry'; actor: string }
+  | { type: 'operator_reject'; actor: string; comment: string }
+  | { type: 'operator_resolve'; actor: string; comment?: string }
+  | { type: 'instance_created'; instanceCode: string; serialNumber?: string };
+
+/** What a transition asks the outside world to do; each becomes a durable job in the same transaction. */
+export type Effect =
+  | { type: 'call_business'; stage: Stage; attempt: number; delayMs?: number }
+  | { type: 'decide_task'; stage: Stage; taskId: string; action: 'approve' | 'reject'; comment: string }
+  | { type: 'comment'; text: string }
+  | { type: 'schedule_deadline'; stage: Stage; at: string }
+  | { type: 'create_instance' }
+  | { type: 'notify' };

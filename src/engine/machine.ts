@@ -1,0 +1,247 @@
+import { parseDuration } from '../pipeline/duration.ts';
+import type { Pipeline, Stage as StageSpec } from '../pipeline/pipeline.generated.ts';
+import type { Effect, TicketEvent } from './events.ts';
+import { isFinal, type Stage, type Ticket, type TicketState } from './ticket.ts';
+
+/**
+ * The ticket state machine: (ticket, event) → (ticket, effects). Pure: no I/O, no clock but `now`. Every event
+ * that does not apply in the ticket's state leaves it unchanged (`changed: false`), which makes redelivered and
+ * late events harmless.
+ */
+export interface Transition {
+  ticket: Ticket;
+  effects: Effect[];
+  changed: boolean;
+  /** Why an event did not apply (e.g. a callback for a stage the ticket is not waiting for). */
+  ignored?: 'final' | 'not_waiting' | 'duplicate' | 'not_applicable';
+}
+
+export interface OpenTicketInput {
+  id: string;
+  pipeline: Pipeline;
+  provider: Ticket['provider'];
+  instanceCode: string;
+  serialNumber?: string;
+  applicant: Ticket['applicant'];
+  fields: Record<string, unknown>;
+  fieldProblems: string[];
+}
+
+/** A new ticket: checking when the pipeline has a check stage, otherwise straight in approval. */
+export function openTicket(input: OpenTicketInput): Ticket & { fieldProblems: string[] } {
+  const hasCheck = Boolean(input.pipeline.stages.check);
+  return {
+    id: input.id,
+    pipeline: { name: input.pipeline.metadata.name, version: input.pipeline.metadata.version },
+    provider: input.provider,
+    definitionCode: input.pipeline.provider.approval_code ?? input.pipeline.provider.process_code ?? input.pipeline.provider.template_id ?? '',
+    instanceCode: input.instanceCode,
+    serialNumber: input.serialNumber,
+    state: hasCheck ? 'checking' : 'in_approval',
+    stage: hasCheck ? 'check' : undefined,
+    attempts: 0,
+    applicant: input.applicant,
+    fields: input.fields,
+    fieldProblems: input.fieldProblems,
+    tasks: {},
+    results: {},
+  };
+}
+
+/**
+ * A ticket born in a business system (`origin: api`): no IM instance yet. The check runs first; the instance is
+ * created only when it passes (or at once without a check stage).
+ */
+export function openApiTicket(input: Omit<OpenTicketInput, 'instanceCode' | 'fieldProblems'>): { ticket: Ticket; effects: Effect[] } {
+  const base = openTicket({ ...input, instanceCode: `pending:${input.id}`, fieldProblems: [] });
+  if (input.pipeline.stages.check) return { ticket: { ...base, attempts: 1 }, effects: [{ type: 'call_business', stage: 'check', attempt: 1 }] };
+  return { ticket: base, effects: [{ type: 'create_instance' }] };
+}
+
+const awaiting: Record<Stage, TicketState> = { check: 'awaiting_check_callback', execute: 'awaiting_execute_callback' };
+const running: Record<Stage, TicketState> = { check: 'checking', execute: 'executing' };
+const rejectedBy: Record<Stage, TicketState> = { check: 'rejected_by_check', execute: 'execute_failed' };
+
+export function transition(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent, pipeline: Pipeline, now: Date): Transition {
+  const t = step(ticket, event, pipeline, now);
+  // A ticket born in a business system reports its end to the notify URL.
+  if (pipeline.origin === 'api' && t.changed && isFinal(t.ticket)) return { ...t, effects: [...t.effects, { type: 'notify' }] };
+  return t;
+}
+
+function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent, pipeline: Pipeline, now: Date): Transition {
+  const api = pipeline.origin === 'api';
+  const same = (ignored: Transition['ignored']): Transition => ({ ticket, effects: [], changed: false, ignored });
+  if (isFinal(ticket)) return same('final');
+  const next: Ticket & { fieldProblems?: string[] } = { ...ticket, tasks: { ...ticket.tasks }, results: { ...ticket.results } };
+  const done = (effects: Effect[]): Transition => ({ ticket: next, effects, changed: true });
+
+  switch (event.type) {
+    case 'assistant_task_pending': {
+      const { stage, taskId } = event;
+      if (!pipeline.stages[stage]) return same('not_applicable');
+      if (ticket.tasks[stage] === taskId) return same('duplicate');
+      next.tasks[stage] = taskId;
+      const known = ticket.results[stage];
+      if (known) {
+        // The flow came back to our node (rolled back, or the task re-created): answer the new task the same way.
+        return done([decide(stage, taskId, known.result, known.result ? known.msg : known.error)]);
+      }
+      if (stage === 'check') {
+        if (ticket.state !== 'checking' || ticket.attempts > 0) return done([]);
+        if (ticket.fieldProblems?.length) {
+          next.state = 'rejected_by_check';
+          next.stage = undefined;
+          next.results.check = { result: false, error: fieldMessage(ticket.fieldProblems) };
+          return done([decide('check', taskId, false, next.results.check.error)]);
+        }
+        next.attempts = 1;
+        return done([{ type: 'call_business', stage: 'check', attempt: 1 }]);
+      }
+      if (ticket.state === 'executing' || ticket.state === 'awaiting_execute_callback' || (ticket.state === 'needs_operator' && ticket.stage === 'execute')) {
+        return done([]);
+      }
+      if (ticket.state !== 'in_approval' && ticket.state !== 'checking') return done([]);
+      next.state = 'executing';
+      next.stage = 'execute';
+      next.attempts = 1;
+      return done([{ type: 'call_business', stage: 'execute', attempt: 1 }]);
+    }
+
+    case 'business_result': {
+      const { stage } = event;
+      if (!expects(ticket, stage, { acceptOperator: event.via === 'callback' })) return same('not_waiting');
+      next.results[stage] = { result: event.result, msg: event.msg, error: event.error };
+      next.deadlineAt = undefined;
+      next.stage = undefined;
+      const taskId = ticket.tasks[stage];
+      if (event.result) {
+        next.state = stage === 'check' ? 'in_approval' : 'completed';
+        if (api && stage === 'check') return done([{ type: 'create_instance' }]);
+        return done(taskId ? [decide(stage, taskId, true, event.msg)] : []);
+      }
+      next.state = rejectedBy[stage];
+      return done(taskId ? [decide(stage, taskId, false, event.error)] : []);
+    }
+
+    case 'business_accepted': {
+      const { stage } = event;
+      if (ticket.state !== running[stage] || ticket.stage !== stage) return same('not_waiting');
+      next.state = awaiting[stage];
+      next.deadlineAt = event.deadlineAt;
+      return done([{ type: 'schedule_deadline', stage, at: event.deadlineAt }]);
+    }
+
+    case 'business_unreachable': {
+      const { stage, attempt } = event;
+      if (ticket.state !== running[stage] || ticket.stage !== stage || attempt !== ticket.attempts) return same('not_waiting');
+      const spec = pipeline.stages[stage]!;
+      const max = spec.retry?.attempts ?? 5;
+      if (attempt < max && !event.final) {
+        next.attempts = attempt + 1;
+        return done([{ type: 'call_business', stage, attempt: attempt + 1, delayMs: event.retryInMs ?? retryDelayMs(spec, attempt) }]);
+      }
+      next.state = 'needs_operator';
+      const why = event.final ? `could not call the ${stage} service (${event.error})` : `could not reach the ${stage} service after ${attempt} attempts (last error: ${event.error})`;
+      return done([{ type: 'comment', text: waitingForOperator(stage, why) }]);
+    }
+
+    case 'deadline_passed': {
+      const { stage } = event;
+      if (ticket.state !== awaiting[stage]) return same('not_waiting');
+      const spec = pipeline.stages[stage]!;
+      const why = `no answer from the ${stage} service within ${spec.deadline ?? 'its deadline'}`;
+      next.deadlineAt = undefined;
+      if (spec.on_deadline === 'reject') {
+        next.state = rejectedBy[stage];
+        next.stage = undefined;
+        next.results[stage] = { result: false, error: `Rejected: ${why}.` };
+        const taskId = ticket.tasks[stage];
+        return done(taskId ? [decide(stage, taskId, false, next.results[stage]!.error)] : []);
+      }
+      next.state = 'needs_operator';
+      return done([{ type: 'comment', text: waitingForOperator(stage, why) }]);
+    }
+
+    case 'instance_closed': {
+      if (api && event.status === 'APPROVED' && pipeline.stages.execute && ticket.state === 'in_approval') {
+        // Approved by the humans: now the business does the work (no assistant node with origin: api).
+        next.state = 'executing';
+        next.stage = 'execute';
+        next.attempts = 1;
+        return done([{ type: 'call_business', stage: 'execute', attempt: 1 }]);
+      }
+      next.stage = undefined;
+      next.deadlineAt = undefined;
+      if (event.status === 'APPROVED') next.state = 'completed';
+      else if (event.status === 'REJECTED') next.state = 'rejected_by_approver';
+      else next.state = 'canceled';
+      return done([]);
+    }
+
+    case 'instance_created': {
+      if (!ticket.instanceCode.startsWith('pending:')) return same('duplicate');
+      next.instanceCode = event.instanceCode;
+      next.serialNumber = event.serialNumber;
+      return done([]);
+    }
+
+    case 'operator_retry': {
+      if (ticket.state !== 'needs_operator' || !ticket.stage) return same('not_waiting');
+      next.state = running[ticket.stage];
+      next.attempts = ticket.attempts + 1;
+      next.deadlineAt = undefined;
+      return done([{ type: 'call_business', stage: ticket.stage, attempt: next.attempts }]);
+    }
+
+    case 'operator_reject': {
+      const stage = ticket.stage;
+      const taskId = stage ? ticket.tasks[stage] : undefined;
+      if (!stage || !taskId) return same('not_waiting');
+      next.state = rejectedBy[stage];
+      next.stage = undefined;
+      next.deadlineAt = undefined;
+      next.results[stage] = { result: false, error: event.comment };
+      return done([decide(stage, taskId, false, event.comment)]);
+    }
+
+    case 'operator_resolve': {
+      const stage = ticket.stage;
+      const taskId = stage ? ticket.tasks[stage] : undefined;
+      if (ticket.state !== 'needs_operator' || !stage || !taskId) return same('not_waiting');
+      const msg = event.comment ?? `Resolved by an operator (${event.actor}).`;
+      next.state = stage === 'check' ? 'in_approval' : 'completed';
+      next.stage = undefined;
+      next.results[stage] = { result: true, msg };
+      return done([decide(stage, taskId, true, msg)]);
+    }
+  }
+}
+
+/** Whether a business answer for `stage` is what the ticket is waiting for. */
+export function expects(ticket: Ticket, stage: Stage, options: { acceptOperator?: boolean } = {}): boolean {
+  if (ticket.stage !== stage) return false;
+  if (ticket.state === running[stage] || ticket.state === awaiting[stage]) return true;
+  // A late async answer still settles a stage that went to an operator.
+  return Boolean(options.acceptOperator) && ticket.state === 'needs_operator';
+}
+
+export function retryDelayMs(spec: StageSpec, attempt: number): number {
+  const initial = parseDuration(spec.retry?.initial_delay ?? '1s');
+  const max = parseDuration(spec.retry?.max_delay ?? '5m');
+  const multiplier = spec.retry?.multiplier ?? 2;
+  return Math.min(max, Math.round(initial * multiplier ** (attempt - 1)));
+}
+
+function decide(stage: Stage, taskId: string, approve: boolean, comment: string | undefined): Effect {
+  const fallback = approve ? `${stage === 'check' ? 'Check' : 'Execution'} passed.` : `${stage === 'check' ? 'Check' : 'Execution'} failed.`;
+  return { type: 'decide_task', stage, taskId, action: approve ? 'approve' : 'reject', comment: comment || fallback };
+}
+
+function fieldMessage(problems: string[]): string {
+  return `The request cannot be checked: ${problems.join('; ')}.`;
+}
+
+function waitingForOperator(stage: Stage, why: string): string {
+  return `Ticketflow ${why}. Your request is waiting for an operator; nothing is lost and you do not need to submit it again.`;
+}

@@ -1,0 +1,56 @@
+/** The ticket states of CONTRACTS.md §2: the same identifiers in the API, metrics, logs and console. */
+export const ticketStates = [
+  'checking',
+  'awaiting_check_callback',
+  'in_approval',
+  'executing',
+  'awaiting_execute_callback',
+  'completed',
+  'rejected_by_check',
+  'rejected_by_approver',
+  'execute_failed',
+  'canceled',
+  'needs_operator',
+] as const;
+export type TicketState = (typeof ticketStates)[number];
+
+export const finalStates: ReadonlySet<TicketState> = new Set(['completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'canceled']);
+
+export type Stage = 'check' | 'execute';
+
+export interface StageResult {
+  result: boolean;
+  msg?: string;
+  error?: string;
+}
+
+export interface Person {
+  user_id: string;
+  open_id?: string;
+  department_id?: string;
+}
+
+/** A ticket: one IM instance carried through check → approval → execute, pinned to one pipeline version. */
+export interface Ticket {
+  id: string;
+  pipeline: { name: string; version: number };
+  provider: 'lark' | 'dingtalk';
+  definitionCode: string;
+  instanceCode: string;
+  serialNumber?: string;
+  state: TicketState;
+  /** The stage in progress, awaited, or waiting for an operator. */
+  stage?: Stage;
+  /** Business call attempts made for the current stage. */
+  attempts: number;
+  deadlineAt?: string;
+  applicant: Person;
+  fields?: Record<string, unknown>;
+  /** The assistant's task on each stage's node, once seen. */
+  tasks: Partial<Record<Stage, string>>;
+  /** Each stage's final business answer, to recognise a repeated callback. */
+  results: Partial<Record<Stage, StageResult>>;
+}
+
+export const isFinal = (t: Ticket) => finalStates.has(t.state);
+

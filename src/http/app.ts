@@ -1,0 +1,63 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Pool } from 'pg';
+import type { Config } from '../config.ts';
+import type { EventInbox } from '../inbox/inbox.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { PipelineRegistry } from '../registry/registry.ts';
+import type { PipelineVersions } from '../registry/versions.ts';
+import type { Provider } from '../providers/provider.ts';
+import { apiTicketRoutes } from './routes/api-tickets.ts';
+import { businessCallbackRoutes } from './routes/business-callback.ts';
+import { dingTalkCallbackRoutes } from './routes/dingtalk-callback.ts';
+import { externalOptionsRoutes } from './routes/external-options.ts';
+import { randomBytes } from 'node:crypto';
+import { identify } from '../console/auth.ts';
+import { consoleRoutes } from '../console/routes.ts';
+import { SessionCodec } from '../console/session.ts';
+import { errorHandler } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { adminApiRoutes } from './routes/admin-api.ts';
+import { securityHeaders } from './security-headers.ts';
+import { healthRoutes } from './routes/health.ts';
+import { larkCallbackRoutes } from './routes/lark-callback.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  pool: Pool;
+  registry: PipelineRegistry;
+  versions: PipelineVersions;
+  inbox: EventInbox;
+  lifecycle: { draining: boolean };
+  secret(name: string): string | undefined;
+  providers: Partial<Record<string, Provider>>;
+}
+
+/** The runtime's HTTP surface (CONTRACTS.md §2): routing and translation only, no business logic. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  const router = new Router();
+  const sessions = new SessionCodec(deps.config.console.sessionSecret ?? randomBytes(32).toString('hex'), deps.config.console.sessionTtlMs);
+  router.get('/api/v1/openapi.json', (ctx) => {
+    ctx.body = openApiDocument(deps.config.publicUrl);
+  });
+  healthRoutes(router, deps);
+  metricsRoutes(router, deps);
+  larkCallbackRoutes(router, deps);
+  dingTalkCallbackRoutes(router, deps);
+  businessCallbackRoutes(router, deps);
+  externalOptionsRoutes(router, deps);
+  apiTicketRoutes(router, deps);
+  adminApiRoutes(router, deps);
+  consoleRoutes(router, deps, sessions);
+  app.use(errorHandler(deps.log));
+  app.use(securityHeaders());
+  app.use(identify(deps.config, sessions));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,98 @@
+import { ticketStates } from '../engine/ticket.ts';
+
+const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const signed = [{ name: 'X-Ticketflow-Timestamp', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Ticketflow-Signature', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } }];
+
+/** The public OpenAPI document of the admin and ticket APIs (GET /api/v1/openapi.json). */
+export function openApiDocument(publicUrl: string): object {
+  const ticketAction = (summary: string, body?: object) => ({
+    post: {
+      summary,
+      tags: ['admin'],
+      security: [{ bearer: [] }, { session: [] }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      ...(body ? { requestBody: { content: { 'application/json': { schema: body } } } } : {}),
+      responses: { 200: json({ $ref: '#/components/schemas/Ticket' }), 401: errorResponse('not signed in'), 403: errorResponse('not an operator, or a missing CSRF token'), 404: errorResponse('unknown ticket'), 409: errorResponse('the action does not apply in the ticket\'s state') },
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Ticketflow', version: '1', description: 'Admin API (operators, automation) and the business-facing callback API of Ticketflow.' },
+    servers: [{ url: publicUrl }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'TICKETFLOW_ADMIN_TOKEN' },
+        session: { type: 'apiKey', in: 'cookie', name: 'tf_session', description: 'console session (actions also need the X-CSRF-Token header)' },
+      },
+      schemas: {
+        Error: error,
+        TicketState: { type: 'string', enum: [...ticketStates] },
+        Ticket: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            pipeline: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' } } },
+            provider: { type: 'object' },
+            state: { $ref: '#/components/schemas/TicketState' },
+            stage: { type: ['string', 'null'], enum: ['check', 'execute', null] },
+            attempts: { type: 'integer' },
+            applicant: { type: 'object' },
+            fields: { type: 'object' },
+            results: { type: 'object' },
+            created_at: { type: 'string', format: 'date-time' },
+            updated_at: { type: 'string', format: 'date-time' },
+          },
+        },
+        Result: { type: 'object', required: ['ticket_id', 'result'], properties: { ticket_id: { type: 'string' }, result: { type: 'boolean' }, msg: { type: 'string' }, error: { type: 'string' } } },
+      },
+    },
+    paths: {
+      '/api/v1/tickets': {
+        get: {
+          summary: 'List tickets, newest first (keyset pagination)',
+          tags: ['admin'],
+          security: [{ bearer: [] }, { session: [] }],
+          parameters: [
+            { name: 'pipeline', in: 'query', schema: { type: 'string' } },
+            { name: 'state', in: 'query', schema: { $ref: '#/components/schemas/TicketState' } },
+            { name: 'applicant', in: 'query', schema: { type: 'string' }, description: 'IM user id' },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'q', in: 'query', schema: { type: 'string' }, description: 'a ticket id or an IM instance code' },
+            { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          ],
+          responses: { 200: json({ type: 'object', properties: { tickets: { type: 'array', items: { $ref: '#/components/schemas/Ticket' } }, next_cursor: { type: ['string', 'null'] } } }), 401: errorResponse('not signed in') },
+        },
+      },
+      '/api/v1/tickets/stats': { get: { summary: 'Tickets by state, failures in the last 24 h', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
+      '/api/v1/tickets/{id}': {
+        get: {
+          summary: 'A ticket with its audit log and every call attempt (signatures redacted)',
+          tags: ['admin'],
+          security: [{ bearer: [] }, { session: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: json({ $ref: '#/components/schemas/Ticket' }), 401: errorResponse('not signed in'), 404: errorResponse('unknown ticket') },
+        },
+      },
+      '/api/v1/tickets/{id}/retry': ticketAction('Retry a needs_operator stage (same Idempotency-Key)'),
+      '/api/v1/tickets/{id}/reject': ticketAction('Reject with a comment the requester reads in the IM', { type: 'object', required: ['comment'], properties: { comment: { type: 'string' } } }),
+      '/api/v1/tickets/{id}/resolve': ticketAction('Mark a needs_operator stage as resolved (approves the IM task)', { type: 'object', properties: { comment: { type: 'string' } } }),
+      '/api/v1/pipelines': { get: { summary: 'Live pipelines, their load errors and the URLs to paste into the IM', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
+      '/api/v1/pipelines/{name}/versions': {
+        get: { summary: 'Every stored version of a pipeline with its source', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in'), 404: errorResponse('unknown pipeline') } },
+      },
+      '/api/v1/callback/{stage}': {
+        post: {
+          summary: 'An async stage result from the business service (business contract v1)',
+          tags: ['business'],
+          parameters: [{ name: 'stage', in: 'path', required: true, schema: { type: 'string', enum: ['check', 'execute'] } }, ...signed],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Result' } } } },
+          responses: { 200: json({ type: 'object' }, 'accepted (a repeat of the same result too)'), 401: errorResponse('bad or stale signature'), 404: errorResponse('unknown ticket'), 409: errorResponse('the ticket is not waiting for that stage') },
+        },
+      },
+    },
+  };
+}

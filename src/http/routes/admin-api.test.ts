@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FakeBusiness } from '../../testing/business.ts';
+import { signInOverHttp } from '../../testing/console.ts';
+import { ADMIN, adminForm, pendingFor, submit, until, waitState } from '../../testing/flow.ts';
+import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
+
+describe('admin API and console access control', () => {
+  let stack: TestStack;
+  let business: FakeBusiness;
+  const token = 'admin-token-'.padEnd(40, 'x');
+  before(async () => {
+    business = await new FakeBusiness(testSecret).start();
+    stack = await startStack({
+      business: business.url,
+      env: { TICKETFLOW_ADMIN_TOKEN: token, TICKETFLOW_OPERATORS: 'olivia', TICKETFLOW_VIEWERS: 'victor', TICKETFLOW_SESSION_SECRET: 'session-secret-'.padEnd(40, 's') },
+      edit: (name, text) =>
+        name === 'admin-permission.yaml'
+          ? text.replace('retry: { attempts: 8, initial_delay: 2s, max_delay: 10m }', 'retry: { attempts: 2, initial_delay: 50ms, max_delay: 100ms }').replace('retry: { attempts: 5, initial_delay: 1s, max_delay: 1m }', 'retry: { attempts: 2, initial_delay: 50ms, max_delay: 100ms }')
+          : text,
+    });
+  });
+  after(async () => {
+    await stack.close();
+    await business.close();
+  });
+
+  const api = (path: string, init: RequestInit & { auth?: string } = {}) =>
+    fetch(`${stack.runtime.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init.auth ? { authorization: init.auth } : {}), ...(init.headers as Record<string, string>) } });
+
+  test('anonymous: the admin API answers 401 JSON, a console page the sign-in page; the OpenAPI document is public', async () => {
+    const res = await api('/api/v1/tickets');
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: { code: 'unauthenticated', message: 'sign in, or send Authorization: Bearer <TICKETFLOW_ADMIN_TOKEN>' } });
+    const page = await fetch(`${stack.runtime.url}/tickets`);
+    assert.equal(page.status, 401);
+    assert.match(await page.text(), /id="sign-in" href="\/auth\/lark\/start"/);
+    assert.equal((await api('/api/v1/tickets', { auth: 'Bearer wrong' })).status, 401);
+    const doc = (await (await api('/api/v1/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/api/v1/tickets/{id}/retry']);
+    assert.match(page.headers.get('content-security-policy')!, /script-src 'self'/);
+  });
+
+  test('sign-in with Lark: operators and viewers get a session; anyone else is refused', async () => {
+    const olivia = await signInOverHttp(stack, 'olivia');
+    assert.ok(olivia.cookie && olivia.csrf);
+    const page = await fetch(`${stack.runtime.url}/pipelines`, { headers: { cookie: olivia.cookie! } });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /http:\/\/localhost:\d+\/field\/admin-permission\/roles/);
+    const mallory = await signInOverHttp(stack, 'mallory');
+    assert.equal(mallory.status, 403);
+    assert.equal(mallory.cookie, undefined);
+  });
+
+  test('operator retry of a needs_operator stage after the business recovers completes the ticket (same Idempotency-Key); a viewer cannot; CSRF is required', async () => {
+    let down = true;
+    business.reply = (c) => (c.body.stage === 'execute' && down ? { status: 503 } : { status: 200, body: { ticket_id: c.body.ticket_id, result: true, msg: `${c.body.stage} ok` } });
+    const code = submit(stack, ADMIN, adminForm());
+    await until('the manager task', () => pendingFor(stack, code, 'manager').length);
+    const manager = pendingFor(stack, code, 'manager')[0]!;
+    stack.lark.model.approveTask({ approval_code: ADMIN, instance_code: code, user_id: 'manager', task_id: manager.id });
+    const stuck = await waitState(stack, code, 'needs_operator');
+    down = false;
+
+    const victor = await signInOverHttp(stack, 'victor');
+    const asViewer = await api(`/api/v1/tickets/${stuck.id}/retry`, { method: 'POST', headers: { cookie: victor.cookie!, 'x-csrf-token': victor.csrf! } });
+    assert.equal(asViewer.status, 403);
+    assert.equal(((await asViewer.json()) as { error: { code: string } }).error.code, 'forbidden');
+    assert.match(await (await fetch(`${stack.runtime.url}/tickets/${stuck.id}`, { headers: { cookie: victor.cookie! } })).text(), /Viewers cannot act|只读账号不能操作/);
+
+    const olivia = await signInOverHttp(stack, 'olivia');
+    const noCsrf = await api(`/api/v1/tickets/${stuck.id}/retry`, { method: 'POST', headers: { cookie: olivia.cookie! } });
+    assert.equal(noCsrf.status, 403);
+    const retried = await api(`/api/v1/tickets/${stuck.id}/retry`, { method: 'POST', headers: { cookie: olivia.cookie!, 'x-csrf-token': olivia.csrf! } });
+    assert.equal(retried.status, 200, await retried.clone().text());
+    await waitState(stack, code, 'completed');
+    const keys = new Set(business.callsFor('execute', stuck.id).map((c) => c.headers['idempotency-key']));
+    assert.deepEqual([...keys], [`${stuck.id}:execute`]);
+    const detail = (await (await api(`/api/v1/tickets/${stuck.id}`, { auth: `Bearer ${token}` })).json()) as { audit: Array<{ actor: string; event: string }> };
+    assert.ok(detail.audit.some((a) => a.actor === 'operator:olivia' && a.event === 'operator_retry'), 'the audit log says who did it');
+    const again = await api(`/api/v1/tickets/${stuck.id}/retry`, { method: 'POST', auth: `Bearer ${token}` });
+    assert.equal(again.status, 409);
+  });
+
+  test('reject needs a comment, which the requester reads in Lark', async () => {
+    business.reply = (c) => (c.body.stage === 'check' ? { status: 503 } : { status: 200, body: { ticket_id: c.body.ticket_id, result: true } });
+    const code = submit(stack, ADMIN, adminForm());
+    const stuck = await waitState(stack, code, 'needs_operator', 30_000);
+    assert.equal((await api(`/api/v1/tickets/${stuck.id}/reject`, { method: 'POST', auth: `Bearer ${token}`, body: '{}' })).status, 400);
+    const res = await api(`/api/v1/tickets/${stuck.id}/reject`, { method: 'POST', auth: `Bearer ${token}`, body: JSON.stringify({ comment: 'The admin service is being replaced; please ask again next week.' }) });
+    assert.equal(res.status, 200);
+    await until('Lark rejected', () => stack.lark.model.instance(code).status === 'REJECTED');
+    assert.ok(stack.lark.model.instance(code).timeline.some((e) => e.comment === 'The admin service is being replaced; please ask again next week.'));
+  });
+
+  test('the ticket list pages by keyset without repeats, filters by state and applicant, finds by instance code', async () => {
+    const { rows } = await stack.runtime.pool.query("SELECT pipeline_version FROM tickets LIMIT 1");
+    const version = rows[0].pipeline_version;
+    await stack.runtime.pool.query(
+      `INSERT INTO tickets (id, pipeline_name, pipeline_version, provider, definition_code, instance_code, state, data, created_at)
+       SELECT 'tk_page_' || g, 'admin-permission', $1, 'lark', 'X', 'PAGE-' || g, CASE WHEN g % 3 = 0 THEN 'completed' ELSE 'in_approval' END,
+              jsonb_build_object('applicant', jsonb_build_object('user_id', 'u' || (g % 5)), 'tasks', '{}'::jsonb, 'results', '{}'::jsonb),
+              now() - make_interval(mins => g)
+       FROM generate_series(1, 120) g`,
+      [version],
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await api(`/api/v1/tickets?applicant=u1&limit=10${cursor ? `&cursor=${cursor}` : ''}`, { auth: `Bearer ${token}` });
+      const body = (await res.json()) as { tickets: Array<{ id: string; applicant: { user_id: string }; created_at: string }>; next_cursor: string | null };
+      assert.ok(body.tickets.every((t) => t.applicant.user_id === 'u1'));
+      seen.push(...body.tickets.map((t) => t.id));
+      cursor = body.next_cursor;
+      pages++;
+    } while (cursor);
+    assert.equal(seen.length, 24);
+    assert.equal(new Set(seen).size, 24);
+    assert.equal(pages, 3);
+    const completed = (await (await api('/api/v1/tickets?state=completed&limit=200', { auth: `Bearer ${token}` })).json()) as { tickets: Array<{ state: string }> };
+    assert.ok(completed.tickets.length >= 40 && completed.tickets.every((t) => t.state === 'completed'));
+    const found = (await (await api('/api/v1/tickets?q=PAGE-7', { auth: `Bearer ${token}` })).json()) as { tickets: Array<{ id: string }> };
+    assert.deepEqual(found.tickets.map((t) => t.id), ['tk_page_7']);
+    assert.equal((await api('/api/v1/tickets?state=nonsense', { auth: `Bearer ${token}` })).status, 400);
+    assert.equal((await api('/api/v1/tickets?cursor=garbage', { auth: `Bearer ${token}` })).status, 400);
+  });
+});

@@ -1,0 +1,128 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { requireRole } from '../../console/auth.ts';
+import type { TicketEvent } from '../../engine/events.ts';
+import { ticketStates } from '../../engine/ticket.ts';
+import { inTransaction } from '../../jobs/transaction.ts';
+import { definitionCode } from '../../registry/registry.ts';
+import { applyEvent } from '../../tickets/apply.ts';
+import { listTickets, pipelineVersionsOf, ticketHistory, ticketStats } from '../../store/sql/ticket-list.ts';
+import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
+import type { AppDeps } from '../app.ts';
+import { jsonBody, rawBody } from '../body.ts';
+import { HttpError } from '../errors.ts';
+
+/** The admin API of CONTRACTS.md §2: the console's data and actions as JSON, for operators and automation. */
+export function adminApiRoutes(router: Router, deps: AppDeps): void {
+  const { pool, registry, versions, config } = deps;
+  const viewer = requireRole('viewer');
+  const operator = requireRole('operator');
+
+  router.get('/api/v1/tickets', viewer, async (ctx) => {
+    const q = ctx.query as Record<string, string | undefined>;
+    if (q.state && !(ticketStates as readonly string[]).includes(q.state)) throw new HttpError(400, 'bad_state', `state must be one of ${ticketStates.join(', ')}`);
+    const limit = q.limit ? Number(q.limit) : 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'bad_limit', 'limit must be 1..200');
+    const page = await listTickets(pool, { pipeline: q.pipeline, state: q.state, applicant: q.applicant, from: date(q.from, 'from'), to: date(q.to, 'to'), q: q.q?.trim() || undefined, after: cursor(q.cursor), limit });
+    ctx.body = { tickets: page.tickets.map(summary), next_cursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null };
+  });
+
+  router.get('/api/v1/tickets/stats', viewer, async (ctx) => {
+    ctx.body = await ticketStats(pool);
+  });
+
+  router.get('/api/v1/tickets/:id', viewer, async (ctx) => {
+    const ticket = await getTicket(pool, ctx.params.id!);
+    if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id}`);
+    ctx.body = { ...summary(ticket), ...(await ticketHistory(pool, ticket.id)) };
+  });
+
+  const action = (build: (ctx: Context, body: Record<string, unknown>) => TicketEvent) => async (ctx: Context) => {
+    const body = ctx.request.rawBody.length ? jsonBody(ctx) : {};
+    const event = build(ctx, body);
+    const ticket = await getTicket(pool, ctx.params.id!);
+    if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id}`);
+    const pipeline = await versions.get(ticket.pipeline.name, ticket.pipeline.version);
+    const actor = ctx.state.principal!.id;
+    const t = await inTransaction(pool, async (client) => applyEvent(client, (await lockTicket(client, ticket.id))!, event, pipeline, `operator:${actor}`));
+    if (!t.changed) throw new HttpError(409, 'not_applicable', `ticket ${ticket.id} is ${t.ticket.state}; ${event.type.replace('operator_', '')} does not apply`);
+    deps.log.info({ ticket: ticket.id, action: event.type, actor }, 'operator action');
+    ctx.body = summary({ ...ticket, ...t.ticket });
+  };
+  const comment = (body: Record<string, unknown>, required: boolean) => {
+    const c = typeof body.comment === 'string' ? body.comment.trim() : '';
+    if (required && !c) throw new HttpError(400, 'comment_required', 'a comment is required: the requester reads it in the IM');
+    return c || undefined;
+  };
+  router.post('/api/v1/tickets/:id/retry', viewer, operator, rawBody(64 << 10), action((ctx) => ({ type: 'operator_retry', actor: ctx.state.principal!.id })));
+  router.post('/api/v1/tickets/:id/reject', viewer, operator, rawBody(64 << 10), action((ctx, b) => ({ type: 'operator_reject', actor: ctx.state.principal!.id, comment: comment(b, true)! })));
+  router.post('/api/v1/tickets/:id/resolve', viewer, operator, rawBody(64 << 10), action((ctx, b) => ({ type: 'operator_resolve', actor: ctx.state.principal!.id, comment: comment(b, false) })));
+
+  router.get('/api/v1/pipelines', viewer, async (ctx) => {
+    ctx.body = {
+      pipelines: registry.pipelines().map((p) => ({
+        name: p.name,
+        version: p.version,
+        file: p.file,
+        owner: p.pipeline.metadata.owner,
+        description: p.pipeline.metadata.description ?? null,
+        provider: { type: p.pipeline.provider.type, code: definitionCode(p.pipeline) },
+        origin: p.pipeline.origin ?? 'im',
+        stages: p.pipeline.stages,
+        fields: p.pipeline.fields,
+        urls: urlsFor(config.publicUrl, p.name, p.pipeline.fields),
+      })),
+      load_errors: registry.loadErrors(),
+    };
+  });
+
+  router.get('/api/v1/pipelines/:name/versions', viewer, async (ctx) => {
+    const rows = await pipelineVersionsOf(pool, ctx.params.name!);
+    if (rows.length === 0) throw new HttpError(404, 'unknown_pipeline', `no pipeline ${ctx.params.name}`);
+    ctx.body = { name: ctx.params.name, live: registry.get(ctx.params.name!)?.version ?? null, versions: rows.map((r) => ({ version: r.version, content_hash: r.content_hash, file: r.file, first_loaded_at: r.first_loaded_at, source: r.source })) };
+  });
+}
+
+/** The URLs an admin pastes into Lark: the event callback and each external-options field. */
+export function urlsFor(publicUrl: string, name: string, fields: Record<string, { type: string; options_source?: string }>) {
+  return {
+    event_callback: `${publicUrl}/api/v1/lark/callback`,
+    external_options: Object.entries(fields).filter(([, f]) => f.type === 'option' || f.type === 'options').map(([field]) => ({ field, url: `${publicUrl}/field/${name}/${field}` })),
+  };
+}
+
+export function summary(t: StoredTicket) {
+  return {
+    id: t.id,
+    pipeline: t.pipeline,
+    provider: { type: t.provider, definition_code: t.definitionCode, instance_code: t.instanceCode, serial_number: t.serialNumber ?? null },
+    state: t.state,
+    stage: t.stage ?? null,
+    attempts: t.attempts,
+    applicant: t.applicant,
+    fields: t.fields ?? {},
+    field_problems: t.fieldProblems ?? [],
+    results: t.results,
+    deadline_at: t.deadlineAt ?? null,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+}
+
+function date(v: string | undefined, name: string): Date | undefined {
+  if (!v) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new HttpError(400, 'bad_date', `${name} must be an ISO 8601 date or date-time`);
+  return d;
+}
+
+function cursor(v: string | undefined): { createdAt: string; id: string } | undefined {
+  if (!v) return undefined;
+  try {
+    const c = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
+    if (typeof c.createdAt === 'string' && typeof c.id === 'string') return c;
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'bad_cursor', 'cursor is not one this API returned');
+}

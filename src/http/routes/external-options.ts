@@ -1,0 +1,50 @@
+import type Router from '@koa/router';
+import { OptionsSource, OptionsSourceError, staticOptions } from '../../business/options.ts';
+import { larkOptionsResponse } from '../../providers/lark/options.ts';
+import { safeEqual } from '../../security/constant-time.ts';
+import type { AppDeps } from '../app.ts';
+import { jsonBody, rawBody } from '../body.ts';
+
+/** POST /field/<pipeline>/<field>: Lark's external options (外部选项) for a select widget, within its 3 s budget. */
+export function externalOptionsRoutes(router: Router, { config, registry, log, secret }: AppDeps): void {
+  const source = new OptionsSource();
+  router.post('/field/:pipeline/:field', rawBody(64 << 10), async (ctx) => {
+    const body = jsonBody(ctx);
+    const expected = config.lark.optionsToken;
+    const given = typeof body.token === 'string' ? body.token : '';
+    if (expected ? !safeEqual(given, expected) : !config.sandbox) {
+      ctx.status = 401;
+      ctx.body = { code: 401, msg: expected ? 'token does not match LARK_OPTIONS_TOKEN' : 'LARK_OPTIONS_TOKEN is not set' };
+      return;
+    }
+    const live = registry.get(ctx.params.pipeline!);
+    const field = live?.pipeline.fields[ctx.params.field!];
+    if (!live || !field || (field.type !== 'option' && field.type !== 'options')) {
+      ctx.status = 404;
+      ctx.body = { code: 404, msg: `no option field ${ctx.params.field} in a live pipeline ${ctx.params.pipeline}` };
+      return;
+    }
+    const query = typeof body.query === 'string' ? body.query : '';
+    if (!field.options_source) {
+      ctx.body = larkOptionsResponse(staticOptions(field, query));
+      return;
+    }
+    const signing = secret(live.pipeline.secret_env);
+    try {
+      const page = await source.fetch(field.options_source, signing ?? '', {
+        pipeline: live.name,
+        field: ctx.params.field!,
+        query,
+        page_token: typeof body.page_token === 'string' ? body.page_token : '',
+        locale: typeof body.locale === 'string' ? body.locale : 'zh_cn',
+        user_id: typeof body.user_id === 'string' ? body.user_id : '',
+      });
+      ctx.body = larkOptionsResponse(page);
+    } catch (e) {
+      if (!(e instanceof OptionsSourceError)) throw e;
+      log.warn({ pipeline: live.name, field: ctx.params.field, err: e.message }, 'external options unavailable');
+      ctx.status = 502;
+      ctx.body = { code: 502, msg: e.message };
+    }
+  });
+}

@@ -1,0 +1,70 @@
+import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { decodeLarkCallback } from '../../providers/lark/callback.ts';
+import type { AppDeps } from '../app.ts';
+import { rawBody } from '../body.ts';
+import { HttpError } from '../errors.ts';
+
+/**
+ * POST /api/v1/lark/callback: verify, decrypt, check the token, store the event (deduplicated), answer 200.
+ * Nothing here calls the network; processing happens later from the inbox.
+ */
+export function larkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox }: AppDeps): void {
+  const refused = (reason: string) => metrics.eventsRefused.inc({ provider: 'lark', reason });
+
+  const countBodyErrors = async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (e) {
+      if (e instanceof HttpError && (e.status === 413 || e.code === 'bad_body')) {
+        refused(e.status === 413 ? 'oversized' : 'unreadable');
+        log.warn({ reason: e.code, ip: ctx.ip }, 'Lark callback refused');
+      }
+      throw e;
+    }
+  };
+
+  router.post('/api/v1/lark/callback', countBodyErrors, rawBody(config.bodyLimit), async (ctx) => {
+    const end = metrics.intakeSeconds.startTimer({ provider: 'lark' });
+    const outcome = decodeLarkCallback(
+      ctx.request.rawBody,
+      { timestamp: ctx.get('x-lark-request-timestamp'), nonce: ctx.get('x-lark-request-nonce'), signature: ctx.get('x-lark-signature') || undefined },
+      { encryptKey: config.lark.encryptKey, verificationToken: config.lark.verificationToken },
+    );
+    switch (outcome.kind) {
+      case 'refused':
+        refused(outcome.reason);
+        log.warn({ reason: outcome.reason, ip: ctx.ip }, `Lark callback refused: ${outcome.message}`);
+        throw new HttpError(outcome.status, outcome.reason, outcome.message);
+      case 'challenge':
+        ctx.body = { challenge: outcome.challenge };
+        return;
+      case 'ignored':
+        metrics.eventsIgnored.inc({ provider: 'lark', reason: outcome.reason });
+        ctx.body = {};
+        return;
+      case 'event': {
+        const { event } = outcome;
+        if (!event.definitionCode || !registry.knowsDefinition('lark', event.definitionCode)) {
+          metrics.eventsIgnored.inc({ provider: 'lark', reason: 'unknown_definition' });
+          ctx.body = {};
+          return;
+        }
+        let result;
+        try {
+          result = await inbox.add(event);
+        } catch (e) {
+          refused('database_unavailable');
+          log.error({ err: (e as Error).message, event_id: event.eventId }, 'could not store a Lark event; Lark will retry');
+          throw new HttpError(503, 'database_unavailable', 'the event could not be stored; retry later');
+        }
+        if (result === 'stored') metrics.eventsReceived.inc({ provider: 'lark', type: event.eventType });
+        else metrics.eventsDuplicate.inc({ provider: 'lark' });
+        log.debug({ event_id: event.eventId, type: event.eventType, instance: event.instanceCode, result }, 'Lark event');
+        ctx.body = {};
+        end();
+        return;
+      }
+    }
+  });
+}

@@ -1,0 +1,86 @@
+import type { Pool } from 'pg';
+import type { InboundEvent } from '../providers/lark/callback.ts';
+import { insertEvents } from '../store/sql/insert-events.ts';
+
+export type StoreResult = 'stored' | 'duplicate';
+
+/** Stores a batch atomically (with whatever must commit alongside) and returns the keys that were new. */
+export type InsertBatch = (db: Pool, events: readonly InboundEvent[]) => Promise<Set<string>>;
+
+interface Pending {
+  event: InboundEvent;
+  resolve(result: StoreResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Durable intake with group commit: events arriving while commits are in flight are written together by the
+ * next one (a few commits may run at once), so under load one fsync acknowledges many callbacks. Each caller's
+ * promise settles only after its event is committed (or found already stored), never before. Lark sends the
+ * next event of an instance only after the previous one was acknowledged, so concurrent commits never reorder
+ * the events of one instance.
+ */
+export class EventInbox {
+  private queue: Pending[] = [];
+  private active = 0;
+  private scheduled = false;
+  private drained: Array<() => void> = [];
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: { maxBatch?: number; maxConcurrentCommits?: number; insert?: InsertBatch; onBatch?: (size: number) => void } = {},
+  ) {}
+
+  add(event: InboundEvent): Promise<StoreResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when everything handed in so far is committed. */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /** After the callbacks already parsed in this tick have joined the queue, start commits up to the limit. */
+  private schedule(): void {
+    if (this.scheduled || this.active >= (this.options.maxConcurrentCommits ?? 4)) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.queue.length > 0 && this.active < (this.options.maxConcurrentCommits ?? 4)) {
+        const batch = this.queue.splice(0, this.options.maxBatch ?? 500);
+        this.active++;
+        void this.commit(batch).finally(() => {
+          this.active--;
+          if (this.queue.length > 0) this.schedule();
+          else if (this.active === 0) for (const done of this.drained.splice(0)) done();
+        });
+      }
+    });
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    const unique = new Map<string, InboundEvent>();
+    for (const p of batch) unique.set(key(p.event), unique.get(key(p.event)) ?? p.event);
+    let inserted: Set<string>;
+    try {
+      inserted = await (this.options.insert ?? insertEvents)(this.pool, [...unique.values()]);
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    this.options.onBatch?.(batch.length);
+    const claimed = new Set<string>();
+    for (const p of batch) {
+      const k = key(p.event);
+      const first = inserted.has(k) && !claimed.has(k);
+      claimed.add(k);
+      p.resolve(first ? 'stored' : 'duplicate');
+    }
+  }
+}
+
+const key = (e: InboundEvent) => `${e.provider}:${e.eventId}`;

@@ -1,0 +1,21 @@
+import type { Pool } from 'pg';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Provider } from '../providers/provider.ts';
+import type { PipelineRegistry } from '../registry/registry.ts';
+import type { PipelineVersions } from '../registry/versions.ts';
+
+/** What the job tasks need from the runtime. */
+export interface JobDeps {
+  config: Config;
+  pool: Pool;
+  log: Logger;
+  metrics: Metrics;
+  registry: PipelineRegistry;
+  versions: PipelineVersions;
+  /** The IMs by type: `lark`, `dingtalk`. */
+  providers: Partial<Record<string, Provider>>;
+  /** The value of a pipeline's secret variable (the environment; random per run in sandbox mode). */
+  secret(name: string): string | undefined;
+}

@@ -1,0 +1,60 @@
+import { hostAllowed } from '../../business/allowed-hosts.ts';
+import { callBusiness, type CallOutcome } from '../../business/call.ts';
+import { idempotencyKey, stageRequest } from '../../business/request.ts';
+import type { TicketEvent } from '../../engine/events.ts';
+import { expects } from '../../engine/machine.ts';
+import type { Stage } from '../../engine/ticket.ts';
+import { parseDuration } from '../../pipeline/duration.ts';
+import { applyEvent } from '../../tickets/apply.ts';
+import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
+import { getTicket, lockTicket } from '../../store/sql/tickets.ts';
+import type { JobDeps } from '../deps.ts';
+import { inTransaction } from '../transaction.ts';
+
+/**
+ * One attempt of a check or execute call. The HTTP call happens outside any transaction; its outcome is then
+ * applied to the ticket under its row lock. A retry of this job (after a crash) repeats the call with the same
+ * Idempotency-Key, which is the contract's promise to business services.
+ */
+export async function callBusinessTask(deps: JobDeps, payload: { ticket_id: string; stage: Stage; attempt: number }): Promise<void> {
+  const ticket = await getTicket(deps.pool, payload.ticket_id);
+  if (!ticket || !expects(ticket, payload.stage) || ticket.attempts !== payload.attempt) return; // superseded
+  const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
+  const spec = pipeline.stages[payload.stage]!;
+  const secret = deps.secret(pipeline.secret_env);
+  let outcome: CallOutcome;
+  let final = false;
+  if (!secret) {
+    outcome = { kind: 'unreachable', error: `the signing secret ${pipeline.secret_env} is not set` };
+    final = true;
+  } else if (!hostAllowed(spec.endpoint, deps.config.allowedHosts)) {
+    outcome = { kind: 'unreachable', error: `the endpoint host of ${spec.endpoint} is not in TICKETFLOW_ALLOWED_HOSTS` };
+    final = true;
+  } else {
+    const call = await callBusiness({
+      url: spec.endpoint,
+      body: stageRequest(ticket, payload.stage, pipeline, deps.config.publicUrl),
+      secret,
+      idempotencyKey: idempotencyKey(ticket.id, payload.stage),
+      mode: spec.mode,
+      timeoutMs: parseDuration(spec.timeout ?? '10s'),
+      ticketId: ticket.id,
+    });
+    outcome = call.outcome;
+    await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: 'business', stage: payload.stage, action: spec.mode === 'async' ? 'call (async)' : 'call', attempt: payload.attempt, request: call.record.request, response: call.record.response, status: call.record.status, error: call.record.error, latencyMs: call.record.latencyMs });
+    deps.metrics.businessCallSeconds.observe({ stage: payload.stage }, call.record.latencyMs / 1000);
+  }
+  deps.metrics.businessCalls.inc({ pipeline: ticket.pipeline.name, stage: payload.stage, outcome: outcome.kind });
+  if (outcome.kind === 'unreachable') deps.log.warn({ ticket: ticket.id, stage: payload.stage, attempt: payload.attempt, error: outcome.error }, 'business call failed');
+
+  const event: TicketEvent =
+    outcome.kind === 'result'
+      ? { type: 'business_result', stage: payload.stage, result: outcome.result, msg: outcome.msg, error: outcome.error, via: 'reply' }
+      : outcome.kind === 'accepted'
+        ? { type: 'business_accepted', stage: payload.stage, deadlineAt: new Date(Date.now() + parseDuration(spec.deadline ?? '1h')).toISOString() }
+        : { type: 'business_unreachable', stage: payload.stage, attempt: payload.attempt, error: outcome.error, retryInMs: outcome.retryInMs, final };
+  await inTransaction(deps.pool, async (client) => {
+    const locked = await lockTicket(client, ticket.id);
+    if (locked) await applyEvent(client, locked, event, pipeline, 'business');
+  });
+}

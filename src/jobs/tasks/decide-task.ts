@@ -1,0 +1,65 @@
+import type { Stage } from '../../engine/ticket.ts';
+import { ProviderError, type Provider } from '../../providers/provider.ts';
+import { addJob } from '../../store/sql/add-job.ts';
+import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
+import { reserveRateSlot } from '../../store/sql/reserve-rate-slot.ts';
+import { appendAudit, getTicket } from '../../store/sql/tickets.ts';
+import { ticketQueue } from '../../tickets/apply.ts';
+import type { JobDeps } from '../deps.ts';
+import { imRetryDelayMs } from './im-retry.ts';
+
+export interface DecidePayload {
+  ticket_id: string;
+  stage: Stage;
+  task_id: string;
+  action: 'approve' | 'reject';
+  comment: string;
+  attempt: number;
+}
+
+/**
+ * Approves or rejects the assistant's task in the IM (Lark: paced to LARK_RATE_PER_MINUTE across replicas). A 429
+ * waits for Lark's `x-ogw-ratelimit-reset`; 5xx and an unreachable IM back off; a task found no longer pending is
+ * done.
+ */
+export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<void> {
+  const ticket = await getTicket(deps.pool, p.ticket_id);
+  const provider = ticket && deps.providers[ticket.provider];
+  if (!ticket || !provider) return;
+  const rate = ticket.provider === 'lark' ? deps.config.lark.ratePerMinute : 0;
+  if (rate > 0) {
+    const wait = await reserveRateSlot(deps.pool, `lark:${deps.config.lark.appId}:decide`, 60_000 / rate);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const request = { definitionCode: ticket.definitionCode, instanceCode: ticket.instanceCode, taskId: p.task_id, assistant: provider.assistant, action: p.action, comment: p.comment };
+  const started = performance.now();
+  let outcome: 'done' | 'already_handled' | 'retry';
+  let error: ProviderError | undefined;
+  try {
+    await provider.decideTask(request);
+    outcome = 'done';
+  } catch (e) {
+    if (!(e instanceof ProviderError)) throw e;
+    error = e;
+    outcome = e.transient ? 'retry' : (await stillPending(provider, ticket.instanceCode, p.task_id)) ? 'retry' : 'already_handled';
+  }
+  const latencyMs = performance.now() - started;
+  await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, stage: p.stage, action: `task ${p.action}`, attempt: p.attempt, request, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs });
+  deps.metrics.imCalls.inc({ provider: provider.type, action: p.action, outcome });
+  if (outcome === 'retry') {
+    const delay = imRetryDelayMs(p.attempt, error?.retryAfterSeconds);
+    deps.log.warn({ ticket: ticket.id, task: p.task_id, attempt: p.attempt, error: error?.message, retry_in_ms: delay }, `${provider.type} ${p.action} failed; retrying`);
+    await addJob(deps.pool, { task: 'decide_task', payload: { ...p, attempt: p.attempt + 1 }, queue: ticketQueue(ticket), runAt: new Date(Date.now() + delay), key: `decide:${ticket.id}:${p.task_id}:${p.attempt + 1}` });
+    return;
+  }
+  await appendAudit(deps.pool, { ticketId: ticket.id, actor: 'ticketflow', event: p.action === 'approve' ? 'task_approved' : 'task_rejected', from: ticket.state, to: ticket.state, detail: { stage: p.stage, task_id: p.task_id, ...(outcome === 'already_handled' ? { note: 'the task was no longer pending' } : {}) } });
+}
+
+async function stillPending(provider: Provider, instanceCode: string, taskId: string): Promise<boolean> {
+  try {
+    const instance = await provider.readInstance(instanceCode);
+    return instance.tasks.find((t) => t.id === taskId)?.pending === true;
+  } catch {
+    return true; // cannot tell: try again later
+  }
+}

@@ -1,0 +1,32 @@
+import { signRequest } from '../../business/signature.ts';
+import { addJob } from '../../store/sql/add-job.ts';
+import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
+import { getTicket } from '../../store/sql/tickets.ts';
+import type { JobDeps } from '../deps.ts';
+
+/** The signed notify webhook of an `origin: api` pipeline, sent on the ticket's final state, retried until a 2xx. */
+export async function notifyTask(deps: JobDeps, p: { ticket_id: string; attempt: number }): Promise<void> {
+  const ticket = await getTicket(deps.pool, p.ticket_id);
+  if (!ticket) return;
+  const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
+  const secret = deps.secret(pipeline.secret_env);
+  if (!pipeline.notify_url || !secret) return;
+  const last = ticket.results.execute ?? ticket.results.check;
+  const body = { ticket_id: ticket.id, pipeline: ticket.pipeline.name, state: ticket.state, result: ticket.state === 'completed', msg: last?.msg ?? null, error: last?.result === false ? (last.error ?? null) : null };
+  const raw = JSON.stringify(body);
+  const started = performance.now();
+  let status: number | undefined;
+  let error: string | undefined;
+  try {
+    const res = await fetch(pipeline.notify_url, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequest(secret, raw) }, signal: AbortSignal.timeout(10_000) });
+    status = res.status;
+    await res.arrayBuffer();
+    if (!res.ok) error = `HTTP ${res.status}`;
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: 'business', action: 'notify', attempt: p.attempt, request: { url: pipeline.notify_url, body }, status, error, latencyMs: performance.now() - started });
+  if (error && p.attempt < 20) {
+    await addJob(deps.pool, { task: 'notify', payload: { ticket_id: ticket.id, attempt: p.attempt + 1 }, queue: `ticket:${ticket.id}`, runAt: new Date(Date.now() + Math.min(600_000, 1000 * 2 ** p.attempt)) });
+  }
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import type { TicketEvent } from '../../engine/events.ts';
+import { openTicket } from '../../engine/machine.ts';
+import type { Ticket } from '../../engine/ticket.ts';
+import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
+import type { NeutralInstance } from '../../providers/provider.ts';
+import { applyEvent } from '../../tickets/apply.ts';
+import { appendAudit, getTicketByInstance, insertTicket, lockTicket } from '../../store/sql/tickets.ts';
+import type { JobDeps } from '../deps.ts';
+import { inTransaction } from '../transaction.ts';
+
+export const newTicketId = () => `tk_${randomBytes(12).toString('base64url')}`;
+
+/** Processes every unprocessed event of one instance, in the order they were stored. */
+export async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
+  const { rows } = await deps.pool.query<{ event_id: string }>(
+    `SELECT event_id FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,
+    [payload.provider, payload.instance_code],
+  );
+  for (const row of rows) await processEvent(deps, { provider: payload.provider, event_id: row.event_id });
+}
+
+/**
+ * Turns one stored IM event into ticket transitions, through the provider's neutral view of it. Reads the
+ * instance when it needs the form (a new ticket) or the task's node; everything it decides commits in one
+ * transaction with the event marked processed.
+ */
+export async function processEvent(deps: JobDeps, payload: { provider: string; event_id: string }): Promise<void> {
+  const { rows } = await deps.pool.query('SELECT payload, processed_at FROM inbound_events WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
+  const row = rows[0];
+  if (!row || row.processed_at) return;
+  const markProcessed = (client: { query: (q: string, v: unknown[]) => Promise<unknown> }) =>
+    client.query('UPDATE inbound_events SET processed_at = now() WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
+  const provider = deps.providers[payload.provider];
+  const event = provider?.classify(row.payload) ?? { kind: 'other' as const };
+  if (!provider || event.kind === 'other') {
+    await markProcessed(deps.pool);
+    return;
+  }
+
+  const existing = await getTicketByInstance(deps.pool, provider.type, event.instanceCode);
+  let pipeline: Pipeline | undefined = existing ? await deps.versions.get(existing.pipeline.name, existing.pipeline.version) : deps.registry.byDefinition(provider.type, event.definitionCode)?.pipeline;
+  const closing = event.kind === 'instance' && event.status !== 'PENDING';
+  if (!existing && pipeline?.origin === 'api') {
+    // Our own create: the job linking the instance to its ticket may not have committed yet; try again shortly.
+    const { rows: age } = await deps.pool.query('SELECT received_at > now() - interval \'2 minutes\' AS recent FROM inbound_events WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
+    if (age[0]?.recent) throw new Error(`instance ${event.instanceCode} is not linked to a ticket yet`);
+    await markProcessed(deps.pool);
+    return;
+  }
+  if (!existing && (!pipeline || closing)) {
+    // No pipeline is live for it (any more), or the instance ended before we ever saw it: nothing to drive.
+    await markProcessed(deps.pool);
+    return;
+  }
+  pipeline = pipeline!;
+
+  let instance: NeutralInstance | undefined;
+  const readInstance = async () => (instance ??= await provider.readInstance(event.instanceCode));
+
+  let ticketEvent: TicketEvent | undefined;
+  let note: Record<string, unknown> | undefined;
+  if (event.kind === 'task') {
+    const task = provider.eventNamesNode(pipeline) ? undefined : (await readInstance()).tasks.find((t) => t.id === event.taskId);
+    const node = { nodeKey: task?.nodeKey ?? event.nodeKey, nodeName: task?.nodeName };
+    const stage = provider.stageOf(pipeline, node);
+    if (stage && event.pending && event.userId === provider.assistant) ticketEvent = { type: 'assistant_task_pending', stage, taskId: event.taskId };
+    else note = { im_task: { task_id: event.taskId, user_id: event.userId, status: event.status, node: node.nodeKey ?? node.nodeName, stage } };
+  } else if (closing) {
+    ticketEvent = { type: 'instance_closed', status: event.status as 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' };
+  }
+
+  if (!existing) await readInstance();
+  await inTransaction(deps.pool, async (client) => {
+    let ticket = existing ? await lockTicket(client, existing.id) : undefined;
+    if (!ticket) {
+      const i = instance!;
+      const mapped = i.mapFields(pipeline!, new Date());
+      const opened = openTicket({ id: newTicketId(), pipeline: pipeline!, provider: provider.type as Ticket['provider'], instanceCode: i.instanceCode, serialNumber: i.serialNumber, applicant: i.applicant, fields: mapped.fields, fieldProblems: mapped.problems });
+      const inserted = await insertTicket(client, opened);
+      ticket = inserted.ticket;
+      if (inserted.created) {
+        await appendAudit(client, { ticketId: ticket.id, actor: provider.type, event: 'ticket_opened', to: ticket.state, detail: { pipeline: ticket.pipeline, field_problems: mapped.problems } });
+        deps.metrics.ticketsOpened.inc({ pipeline: ticket.pipeline.name });
+      }
+    }
+    if (ticketEvent) {
+      const t = await applyEvent(client, ticket, ticketEvent, pipeline!, provider.type, { event_id: payload.event_id });
+      if (t.changed) deps.metrics.ticketTransitions.inc({ pipeline: ticket.pipeline.name, state: t.ticket.state });
+    } else if (note) {
+      await appendAudit(client, { ticketId: ticket.id, actor: provider.type, event: 'im_task', from: ticket.state, to: ticket.state, detail: { ...note, event_id: payload.event_id } });
+    }
+    await markProcessed(client);
+  });
+}

@@ -1,0 +1,42 @@
+import type { TicketEvent } from '../../engine/events.ts';
+import { addJob } from '../../store/sql/add-job.ts';
+import { lockTicket, staleOpenTickets } from '../../store/sql/tickets.ts';
+import { applyEvent } from '../../tickets/apply.ts';
+import type { JobDeps } from '../deps.ts';
+import { inTransaction } from '../transaction.ts';
+
+/** Finds open tickets that have not moved for a while and queues a re-read of each instance. */
+export async function reconcileTask(deps: JobDeps): Promise<void> {
+  const stale = await staleOpenTickets(deps.pool, deps.config.reconcileAfterMs, 200);
+  for (const t of stale) {
+    await addJob(deps.pool, { task: 'reconcile_ticket', payload: { ticket_id: t.id }, queue: `${t.provider}:${t.instance_code}`, key: `reconcile:${t.id}` });
+  }
+  if (stale.length) deps.log.info({ tickets: stale.length }, 'reconciling tickets that have not moved');
+}
+
+/**
+ * Re-reads one instance and feeds what it shows to the state machine, as if the events had arrived: a missed or
+ * lost event can never strand a ticket. Events already applied change nothing.
+ */
+export async function reconcileTicketTask(deps: JobDeps, p: { ticket_id: string }): Promise<void> {
+  const { rows } = await deps.pool.query('SELECT provider, instance_code, pipeline_name, pipeline_version FROM tickets WHERE id = $1', [p.ticket_id]);
+  const provider = rows[0] && deps.providers[rows[0].provider];
+  if (!rows[0] || !provider) return;
+  const pipeline = await deps.versions.get(rows[0].pipeline_name, rows[0].pipeline_version);
+  const instance = await provider.readInstance(rows[0].instance_code);
+  const events: TicketEvent[] = [];
+  for (const task of instance.tasks) {
+    if (!task.pending || task.userId !== provider.assistant) continue;
+    const stage = provider.stageOf(pipeline, task);
+    if (stage) events.push({ type: 'assistant_task_pending', stage, taskId: task.id });
+  }
+  if (instance.status !== 'PENDING') events.push({ type: 'instance_closed', status: instance.status });
+  await inTransaction(deps.pool, async (client) => {
+    let ticket = await lockTicket(client, p.ticket_id);
+    for (const event of events) {
+      if (!ticket) break;
+      const t = await applyEvent(client, ticket, event, pipeline, 'reconciler');
+      ticket = { ...t.ticket, createdAt: ticket.createdAt, updatedAt: ticket.updatedAt };
+    }
+  });
+}

@@ -1,0 +1,30 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the runtime exports at /metrics, in one place. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ticketflow_process_' });
+  const m = {
+    registry,
+    eventsReceived: new Counter({ name: 'ticketflow_events_received_total', help: 'IM events accepted and stored', labelNames: ['provider', 'type'], registers: [registry] }),
+    eventsDuplicate: new Counter({ name: 'ticketflow_events_duplicate_total', help: 'IM events already stored (redeliveries)', labelNames: ['provider'], registers: [registry] }),
+    eventsIgnored: new Counter({ name: 'ticketflow_events_ignored_total', help: 'IM events answered 200 and not stored', labelNames: ['provider', 'reason'], registers: [registry] }),
+    eventsRefused: new Counter({ name: 'ticketflow_events_refused_total', help: 'IM callbacks refused', labelNames: ['provider', 'reason'], registers: [registry] }),
+    intakeSeconds: new Histogram({ name: 'ticketflow_intake_seconds', help: 'Time to verify, store and answer an IM callback', labelNames: ['provider'], buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [registry] }),
+    inboxBatchSize: new Histogram({ name: 'ticketflow_inbox_batch_size', help: 'Events committed together by the inbox', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers: [registry] }),
+    pipelineLoads: new Counter({ name: 'ticketflow_pipeline_loads_total', help: 'Pipeline file loads by result', labelNames: ['result'], registers: [registry] }),
+    pipelineLoadErrors: new Gauge({ name: 'ticketflow_pipeline_load_errors', help: 'Pipeline files whose last change failed to load (the last good version stays live)', registers: [registry] }),
+    pipelinesLive: new Gauge({ name: 'ticketflow_pipelines_live', help: 'Pipelines live', registers: [registry] }),
+    dbPoolTotal: new Gauge({ name: 'ticketflow_db_pool_connections', help: 'Database pool connections', labelNames: ['state'], registers: [registry] }),
+    dbPoolWaiting: new Gauge({ name: 'ticketflow_db_pool_waiting', help: 'Queries waiting for a database connection', registers: [registry] }),
+    ticketsOpened: new Counter({ name: 'ticketflow_tickets_opened_total', help: 'Tickets opened', labelNames: ['pipeline'], registers: [registry] }),
+    ticketTransitions: new Counter({ name: 'ticketflow_ticket_transitions_total', help: 'Ticket transitions by the state entered', labelNames: ['pipeline', 'state'], registers: [registry] }),
+    businessCalls: new Counter({ name: 'ticketflow_business_calls_total', help: 'Calls to business endpoints by outcome', labelNames: ['pipeline', 'stage', 'outcome'], registers: [registry] }),
+    businessCallSeconds: new Histogram({ name: 'ticketflow_business_call_seconds', help: 'Latency of business calls', labelNames: ['stage'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
+    imCalls: new Counter({ name: 'ticketflow_im_calls_total', help: 'Calls to the IM by action and outcome', labelNames: ['provider', 'action', 'outcome'], registers: [registry] }),
+    larkSubscriptions: new Counter({ name: 'ticketflow_lark_subscriptions_total', help: 'Lark approval subscription attempts by result', labelNames: ['result'], registers: [registry] }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,32 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PipelineSource } from './check.ts';
+
+export const isPipelineFile = (name: string) => /\.ya?ml$/.test(name);
+
+export class MissingPathError extends Error {}
+
+/** Expands directories into the YAML files below them (sorted) and keeps named files as they are. */
+export async function collectPipelineFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new MissingPathError(`no such file or directory: ${path}`);
+    if (info.isDirectory()) {
+      const entries = await readdir(path, { recursive: true, withFileTypes: true });
+      files.push(
+        ...entries
+          .filter((e) => e.isFile() && isPipelineFile(e.name))
+          .map((e) => join(e.parentPath ?? path, e.name))
+          .sort(),
+      );
+    } else {
+      files.push(path);
+    }
+  }
+  return [...new Set(files)];
+}
+
+export async function readSources(files: readonly string[]): Promise<PipelineSource[]> {
+  return Promise.all(files.map(async (path) => ({ path, text: await readFile(path, 'utf8') })));
+}

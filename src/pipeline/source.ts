@@ -1,0 +1,170 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+
+export type PathSegment = string | number;
+export type Path = readonly PathSegment[];
+/** Whether a finding points at a mapping key (unknown key, duplicate) or at its value (wrong type or value). */
+export type Target = 'key' | 'value';
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface SyntaxProblem extends Position {
+  code: string;
+  message: string;
+}
+
+/** A pipeline file parsed with its source ranges kept, so any instance path maps back to line and column. */
+export class SourceFile {
+  readonly doc: Document.Parsed;
+  readonly syntaxProblems: SyntaxProblem[];
+  private readonly lines: LineCounter;
+
+  constructor(
+    readonly path: string,
+    readonly text: string,
+  ) {
+    this.lines = new LineCounter();
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+    this.syntaxProblems = this.doc.errors.map((e) => ({
+      ...this.position(e.code === 'MISSING_CHAR' ? this.openingQuoteBefore(e.pos[0]) : e.pos[0]),
+      code: e.code,
+      message: cleanYamlMessage(e.message),
+    }));
+  }
+
+  /** yaml reports an unclosed quote where the file ends; the reader needs the quote that was opened. */
+  private openingQuoteBefore(offset: number): number {
+    let start = offset;
+    visit(this.doc, {
+      Scalar(_, node) {
+        const [from, , to] = node.range ?? [];
+        if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && from !== undefined && to !== undefined && to >= offset) {
+          start = Math.min(start, from);
+        }
+      },
+    });
+    return start;
+  }
+
+  /** The plain value of the document (last key wins where a key repeats). */
+  toJS(): unknown {
+    return this.doc.toJS({ maxAliasCount: 100 });
+  }
+
+  position(offset: number): Position {
+    const { line, col } = this.lines.linePos(offset);
+    return { line, col };
+  }
+
+  /** Position of the deepest node that exists along `path`. */
+  locate(path: Path, target: Target): Position {
+    const found = this.find(path);
+    const node = target === 'key' ? (found.key ?? found.value) : (found.value ?? found.key);
+    const offset = node?.range?.[0] ?? firstContentOffset(this.doc);
+    return this.position(offset);
+  }
+
+  /** The key and value nodes at `path`, or of its deepest existing ancestor. */
+  find(path: Path): { key?: Node; value?: Node; depth: number } {
+    let value: Node | undefined = (this.doc.contents as Node | null) ?? undefined;
+    let key: Node | undefined;
+    let depth = 0;
+    for (const segment of path) {
+      if (isMap(value)) {
+        const pair = lastPair(value.items, segment);
+        if (!pair) break;
+        key = pair.key as Node;
+        value = (pair.value as Node | null) ?? undefined;
+      } else if (isSeq(value) && typeof segment === 'number' && segment < value.items.length) {
+        key = undefined;
+        value = value.items[segment] as Node;
+      } else {
+        break;
+      }
+      depth++;
+    }
+    return { key, value, depth };
+  }
+}
+
+function lastPair<T extends { key: unknown }>(items: T[], segment: PathSegment): T | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const k = items[i]!.key;
+    if (isScalar(k) && String(k.value) === String(segment)) return items[i];
+  }
+  return undefined;
+}
+
+function firstContentOffset(doc: Document.Parsed): number {
+  return (doc.contents as Node | null)?.range?.[0] ?? 0;
+}
+
+/** yaml's messages end with "at line L, column C"; we print the position ourselves. */
+function cleanYamlMessage(message: string): string {
+  const first = (message.split('\n')[0] ?? message).replace(/\s+at line \d+, column \d+:?\s*$/, '').replace(/:$/, '');
+  if (/^Missing closing "?quote/.test(first)) return 'missing closing quote for the string that starts here';
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+export function displayPath(path: Path): string {
+  return path.length === 0 ? '(document)' : path.map(String).join('.');
+}
+
+/** Splits an ajv instance path (a JSON pointer) into segments. */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** Calls `fn` for every mapping entry in the document with the path of its value. */
+export function eachPair(doc: Document.Parsed, fn: (key: string, keyNode: Node, path: PathSegment[]) => void): void {
+  const walk = (node: unknown, path: PathSegment[]) => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        fn(key, pair.key, [...path, key]);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    }
+  };
+  walk(doc.contents, []);
+}
+
+export interface DuplicateKey {
+  /** Path of the mapping holding the key. */
+  mapPath: PathSegment[];
+  key: string;
+  first: Node;
+  again: Node;
+}
+
+/** Every key that repeats in a mapping (the parser keeps them; a rule reports them with both places). */
+export function duplicateKeys(doc: Document.Parsed): DuplicateKey[] {
+  const found: DuplicateKey[] = [];
+  const walk = (node: unknown, path: PathSegment[]) => {
+    if (isMap(node)) {
+      const seen = new Map<string, Node>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const first = seen.get(key);
+        if (first) found.push({ mapPath: path, key, first, again: pair.key });
+        else seen.set(key, pair.key);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    }
+  };
+  walk(doc.contents, []);
+  return found;
+}

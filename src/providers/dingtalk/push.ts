@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { InboundEvent } from '../lark/callback.ts';
+import { callbackSignature, decryptCallback, encryptCallback, verifyCallbackSignature } from './crypto.ts';
+
+export interface PushSettings {
+  token: string;
+  aesKey: string;
+  appKey: string;
+}
+
+export type PushOutcome =
+  | { kind: 'check_url' }
+  | { kind: 'event'; event: InboundEvent }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'refused'; status: 400 | 401; reason: string; message: string };
+
+/**
+ * Decodes one DingTalk HTTP push (`?msg_signature|signature&timestamp&nonce`, body `{"encrypt"}`): signature over
+ * token, timestamp, nonce and ciphertext; decryption; the owner must be our app key. Pure: no I/O.
+ */
+export function decodeDingTalkPush(query: Record<string, string | undefined>, rawBody: Buffer, s: PushSettings): PushOutcome {
+  let body: { encrypt?: unknown };
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return { kind: 'refused', status: 400, reason: 'malformed', message: 'body is not JSON' };
+  }
+  const signature = query.msg_signature ?? query.signature;
+  const { timestamp, nonce } = query;
+  if (typeof body?.encrypt !== 'string' || !signature || !timestamp || !nonce) return { kind: 'refused', status: 400, reason: 'malformed', message: 'expected ?msg_signature&timestamp&nonce and {"encrypt"}' };
+  if (!verifyCallbackSignature(s.token, timestamp, nonce, body.encrypt, signature)) return { kind: 'refused', status: 401, reason: 'bad_signature', message: 'the signature does not match' };
+  let message: string;
+  try {
+    const plain = decryptCallback(s.aesKey, body.encrypt);
+    if (plain.owner !== s.appKey) return { kind: 'refused', status: 401, reason: 'wrong_app', message: 'the message is for another app' };
+    message = plain.message;
+  } catch {
+    return { kind: 'refused', status: 400, reason: 'undecryptable', message: 'the body could not be decrypted with DINGTALK_AES_KEY' };
+  }
+  let e: Record<string, unknown>;
+  try {
+    e = JSON.parse(message);
+  } catch {
+    return { kind: 'refused', status: 400, reason: 'malformed', message: 'the decrypted message is not JSON' };
+  }
+  if (e.EventType === 'check_url') return { kind: 'check_url' };
+  if (e.EventType !== 'bpms_task_change' && e.EventType !== 'bpms_instance_change') return { kind: 'ignored', reason: 'event_type' };
+  const instanceCode = String(e.processInstanceId ?? '');
+  // Older payloads carry no eventId: a delivery is then identified by what it says.
+  const eventId = typeof e.eventId === 'string' && e.eventId ? e.eventId : [e.EventType, instanceCode, e.taskId ?? '', e.type ?? '', e.result ?? '', e.finishTime ?? e.createTime ?? ''].join(':');
+  return { kind: 'event', event: { provider: 'dingtalk', eventId, eventType: String(e.EventType), definitionCode: String(e.processCode ?? ''), instanceCode, payload: e, payloadText: message } };
+}
+
+/** The reply DingTalk needs within 1.5 s: the encrypted, signed `success`. */
+export function successReply(s: PushSettings): { msg_signature: string; timeStamp: string; nonce: string; encrypt: string } {
+  const encrypt = encryptCallback(s.aesKey, 'success', s.appKey);
+  const timeStamp = String(Date.now());
+  const nonce = randomBytes(6).toString('hex');
+  return { msg_signature: callbackSignature(s.token, timeStamp, nonce, encrypt), timeStamp, nonce, encrypt };
+}

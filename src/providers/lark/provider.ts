@@ -1,0 +1,66 @@
+import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
+import { ProviderError, type NeutralEvent, type NeutralInstance, type Provider } from '../provider.ts';
+import { LarkError, type LarkApi } from './api.ts';
+import { mapLarkForm } from './form.ts';
+import { larkCreateForm, type DefinitionWidget } from './form-create.ts';
+import { matchesByName, parseInstance, stageOfNode } from './instance.ts';
+
+const closing = new Set(['APPROVED', 'REJECTED', 'CANCELED', 'DELETED']);
+
+/** Lark behind the provider interface: v1 approval events, the SDK client, custom node ids or node names. */
+export function larkProvider(api: LarkApi, assistant: string): Provider {
+  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof LarkError) throw new ProviderError(e.message, e.transient, e.httpStatus, e.retryAfterSeconds, e.code);
+      throw e;
+    }
+  };
+  return {
+    type: 'lark',
+    assistant,
+    classify(payload) {
+      const e = payload.event as Record<string, string> | undefined;
+      if (!e) return { kind: 'other' };
+      if (e.type === 'approval_task') {
+        return { kind: 'task', instanceCode: e.instance_code!, definitionCode: e.approval_code!, taskId: e.task_id!, userId: e.user_id || undefined, pending: e.status === 'PENDING', status: e.status!, nodeKey: e.custom_key || undefined };
+      }
+      if (e.type === 'approval_instance') {
+        return { kind: 'instance', instanceCode: e.instance_code!, definitionCode: e.approval_code!, status: (closing.has(e.status!) ? e.status : 'PENDING') as NeutralInstance['status'] };
+      }
+      return { kind: 'other' };
+    },
+    async readInstance(code) {
+      const i = parseInstance(await wrap(() => api.getInstance(code)));
+      return {
+        instanceCode: i.instance_code,
+        definitionCode: i.approval_code,
+        serialNumber: i.serial_number,
+        applicant: { user_id: i.user_id, ...(i.open_id ? { open_id: i.open_id } : {}), ...(i.department_id ? { department_id: i.department_id } : {}) },
+        status: (closing.has(i.status) ? i.status : 'PENDING') as NeutralInstance['status'],
+        tasks: i.task_list.map((t) => ({ id: t.id, userId: t.user_id, pending: t.status === 'PENDING', nodeKey: t.custom_node_id || undefined, nodeName: t.node_name })),
+        mapFields: (pipeline: Pipeline, now: Date) => mapLarkForm(pipeline, i.form, now),
+      };
+    },
+    async decideTask(t) {
+      await wrap(() => api.decideTask(t.action, { approval_code: t.definitionCode, instance_code: t.instanceCode, user_id: t.assistant, task_id: t.taskId, comment: t.comment }));
+    },
+    async comment(instanceCode, user, text) {
+      await wrap(() => api.comment(instanceCode, user, text));
+    },
+    async createInstance(pipeline, ticket) {
+      const definition = await wrap(() => api.getApproval(pipeline.provider.approval_code!));
+      const widgets = JSON.parse(String(definition.form ?? '[]')) as DefinitionWidget[];
+      const form = larkCreateForm(pipeline, ticket.fields, widgets);
+      // uuid makes the create idempotent: a retry after a crash returns the same instance.
+      const created = await wrap(() => api.createInstance({ approval_code: pipeline.provider.approval_code!, user_id: ticket.originator, form: JSON.stringify(form), uuid: ticket.id }));
+      return { instanceCode: created.instance_code };
+    },
+    async userIdByMobile(mobile) {
+      return (await wrap(() => api.userIdsByMobile([mobile]))).get(mobile);
+    },
+    stageOf: (pipeline, node) => stageOfNode(pipeline, { customKey: node.nodeKey, nodeName: node.nodeName }),
+    eventNamesNode: (pipeline) => !matchesByName(pipeline),
+  };
+}

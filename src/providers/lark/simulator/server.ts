@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import { jsonBody, rawBody } from '../../../http/body.ts';
+import { LarkApiError, LarkModel, openIdOf, type SimDefinition, type SimEvent } from './model.ts';
+import { EventPusher } from './pusher.ts';
+
+export interface LarkSimulatorOptions {
+  appId?: string;
+  appSecret?: string;
+  encryptKey?: string;
+  verificationToken?: string;
+  /** Where events are pushed (the runtime's /api/v1/lark/callback); settable later. */
+  callbackUrl?: string;
+  retryDelaysMs?: number[];
+  /** Approve/reject calls allowed per minute per app (Lark: 100); 0 = unthrottled. */
+  approveRatePerMinute?: number;
+  tokenTtlSeconds?: number;
+  port?: number;
+  host?: string;
+}
+
+export interface LarkSimulator {
+  url: string;
+  model: LarkModel;
+  pusher: EventPusher;
+  options: Required<Pick<LarkSimulatorOptions, 'appId' | 'appSecret' | 'verificationToken'>> & LarkSimulatorOptions;
+  /** Every OpenAPI call received, for assertions (method, path, body, answer code, time). */
+  calls: Array<{ method: string; path: string; body: unknown; code: number; at: number }>;
+  /** The next `count` approval API calls answer 429 with x-ogw-ratelimit-reset: resetSeconds. */
+  rateLimitNext(count: number, resetSeconds?: number): void;
+  /** The next `count` approval API calls answer HTTP `status` (5xx). */
+  failNext(count: number, status?: number): void;
+  /** Every issued tenant token expires now (the next call gets 99991663). */
+  expireTokens(): void;
+  setCallbackUrl(url: string | undefined): void;
+  /** Spread deliveries over several receivers, round robin (replicas behind a load balancer). */
+  setCallbackUrls(urls: string[]): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A Lark (Feishu) OpenAPI and event-push simulator: the endpoints of reference §3 with their real shapes and
+ * error codes, an event pusher that encrypts, signs and retries as Lark does, and control routes under /_sim to
+ * play the requester and the approvers. Used by the tests, the demo and sandbox mode.
+ */
+export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Promise<LarkSimulator> {
+  const opts = {
+    appId: 'cli_a1b2c3d4e5f60718',
+    appSecret: 'simulator-app-secret',
+    verificationToken: 'simulator-verification-token',
+    ...options,
+  };
+  let callbackUrls = opts.callbackUrl ? [opts.callbackUrl] : [];
+  let turn = 0;
+  const pusher = new EventPusher({ target: () => (callbackUrls.length ? callbackUrls[turn++ % callbackUrls.length] : undefined), encryptKey: opts.encryptKey, verificationToken: opts.verificationToken, retryDelaysMs: opts.retryDelaysMs });
+  const model = new LarkModel((event: SimEvent) => pusher.push(event), { appId: opts.appId });
+  const tokens = new Map<string, number>();
+  const calls: LarkSimulator['calls'] = [];
+  let rateLimited = { count: 0, reset: 1 };
+  let failures = { count: 0, status: 503 };
+  const approveWindow: number[] = [];
+
+  const app = new Koa();
+  const router = new Router();
+  app.use(rawBody(1 << 20));
+  app.use(async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (e) {
+      if (e instanceof LarkApiError) {
+        ctx.status = e.httpStatus;
+        ctx.body = { code: e.code, msg: e.message };
+      } else if ((e as { status?: number }).status) {
+        ctx.status = (e as { status: number }).status;
+        ctx.body = { code: 1390001, msg: (e as Error).message };
+      } else {
+        ctx.status = 500;
+        ctx.body = { code: 1390000, msg: `simulator error: ${(e as Error).message}` };
+      }
+    }
+    if (ctx.path.startsWith('/open-apis/')) {
+      calls.push({ method: ctx.method, path: ctx.path, body: safeJson(ctx.request.rawBody), code: (ctx.body as { code?: number } | undefined)?.code ?? -1, at: Date.now() });
+    }
+  });
+
+  const ok = (ctx: Context, data: unknown = {}) => {
+    ctx.body = { code: 0, msg: 'success', data };
+  };
+  const body = (ctx: Context) => (ctx.request.rawBody.length ? jsonBody(ctx) : {});
+
+  router.post('/open-apis/auth/v3/tenant_access_token/internal', (ctx) => {
+    const b = body(ctx);
+    if (b.app_id !== opts.appId || b.app_secret !== opts.appSecret) throw new LarkApiError(10014, 'app secret invalid');
+    const token = `t-${randomBytes(20).toString('hex')}`;
+    const ttl = opts.tokenTtlSeconds ?? 7200;
+    tokens.set(token, Date.now() + ttl * 1000);
+    ctx.body = { code: 0, msg: 'ok', tenant_access_token: token, expire: ttl };
+  });
+
+  // Every approval endpoint needs a valid tenant token, and may be rate limited or failed on demand.
+  const approvalApi = async (ctx: Context, next: Next) => {
+    if (failures.count > 0) {
+      failures.count--;
+      ctx.status = failures.status;
+      ctx.body = { code: 1390000, msg: 'internal error (injected)' };
+      return;
+    }
+    if (rateLimited.count > 0) {
+      rateLimited.count--;
+      ctx.status = 429;
+      ctx.set('x-ogw-ratelimit-reset', String(rateLimited.reset));
+      ctx.body = { code: 99991400, msg: 'request trigger frequency limit' };
+      return;
+    }
+    const auth = ctx.get('authorization');
+    const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    if (!token) throw new LarkApiError(99991661, 'Missing access token for authorization. Please make a request with token attached.');
+    const expires = tokens.get(token);
+    if (!expires || expires < Date.now()) throw new LarkApiError(99991663, 'Invalid access token for authorization. Please make a request with token attached.');
+    await next();
+  };
+
+  const paced = (ctx: Context) => {
+    const limit = opts.approveRatePerMinute ?? 100;
+    if (limit <= 0) return;
+    const now = Date.now();
+    while (approveWindow.length && approveWindow[0]! <= now - 60_000) approveWindow.shift();
+    if (approveWindow.length >= limit) {
+      ctx.set('x-ogw-ratelimit-reset', String(Math.ceil((approveWindow[0]! + 60_000 - now) / 1000)));
+      throw new LarkApiError(99991400, 'request trigger frequency limit', 429);
+    }
+    approveWindow.push(now);
+  };
+
+  router.get('/open-apis/approval/v4/instances/:code', approvalApi, (ctx) => {
+    const { nodeIndex: _, ...instance } = model.instance(ctx.params.code!);
+    ok(ctx, instance);
+  });
+  router.post('/open-apis/approval/v4/instances', approvalApi, (ctx) => {
+    const b = body(ctx);
+    const userId = typeof b.user_id === 'string' ? b.user_id : undefined;
+    if (!userId || typeof b.approval_code !== 'string' || typeof b.form !== 'string') throw new LarkApiError(1390001, 'param is invalid: approval_code, user_id and form are required');
+    const instance = model.createInstance({ approval_code: b.approval_code, user_id: userId, form: b.form, uuid: typeof b.uuid === 'string' ? b.uuid : undefined, department_id: typeof b.department_id === 'string' ? b.department_id : undefined });
+    ok(ctx, { instance_code: instance.instance_code });
+  });
+  for (const action of ['approve', 'reject'] as const) {
+    router.post(`/open-apis/approval/v4/tasks/${action}`, approvalApi, (ctx) => {
+      paced(ctx);
+      const b = body(ctx);
+      for (const k of ['approval_code', 'instance_code', 'user_id', 'task_id']) {
+        if (typeof b[k] !== 'string' || b[k] === '') throw new LarkApiError(1390001, `param is invalid: ${k} is required`);
+      }
+      const input = { approval_code: b.approval_code as string, instance_code: b.instance_code as string, user_id: b.user_id as string, task_id: b.task_id as string, comment: typeof b.comment === 'string' ? b.comment : undefined };
+      if (action === 'approve') model.approveTask(input);
+      else model.rejectTask(input);
+      ok(ctx);
+    });
+  }
+  router.get('/open-apis/approval/v4/approvals/:code', approvalApi, (ctx) => {
+    const d = model.definition(ctx.params.code!);
+    ok(ctx, {
+      approval_name: d.approval_name,
+      status: 'ACTIVE',
+      form: JSON.stringify(d.form.map((w) => ({ id: w.id, custom_id: w.custom_id ?? '', name: w.name, type: w.type, required: Boolean(w.required), ...(w.option ? { option: w.option } : {}) }))),
+      node_list: [
+        { name: 'Start', node_id: 'START', custom_node_id: '', node_type: 'AND', need_approver: false },
+        ...d.nodes.map((n) => ({ name: n.name, node_id: n.node_id, custom_node_id: n.custom_node_id ?? '', node_type: n.mode ?? 'OR', need_approver: n.approvers.length > 0 })),
+        { name: 'End', node_id: 'END', custom_node_id: '', node_type: 'AND', need_approver: false },
+      ],
+    });
+  });
+  router.post('/open-apis/approval/v4/approvals/:code/subscribe', approvalApi, (ctx) => {
+    model.subscribe(ctx.params.code!);
+    ok(ctx);
+  });
+  router.post('/open-apis/approval/v4/instances/:code/comments', approvalApi, (ctx) => {
+    const b = body(ctx);
+    if (typeof b.content !== 'string') throw new LarkApiError(1390001, 'param is invalid: content is required');
+    const userId = typeof ctx.query.user_id === 'string' ? ctx.query.user_id : 'app';
+    ok(ctx, model.addComment(ctx.params.code!, userId, b.content));
+  });
+
+  router.post('/open-apis/contact/v3/users/batch_get_id', approvalApi, (ctx) => {
+    const b = body(ctx);
+    const mobiles = Array.isArray(b.mobiles) ? b.mobiles.map(String) : [];
+    ok(ctx, { user_list: mobiles.map((mobile) => (model.directory.has(mobile) ? { mobile, user_id: model.directory.get(mobile) } : { mobile })) });
+  });
+
+  // Sign-in with Lark (OAuth 2.0 authorization code): the authorize page plays the user's consent.
+  const codes = new Map<string, { user: string; redirect: string; exp: number }>();
+  const userTokens = new Map<string, { user: string; exp: number }>();
+  const esc = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  router.get('/open-apis/authen/v1/authorize', (ctx) => {
+    const q = ctx.query as Record<string, string>;
+    if (q.client_id !== opts.appId || !q.redirect_uri) throw new LarkApiError(20002, 'invalid client_id or redirect_uri');
+    ctx.type = 'html';
+    ctx.body = `<!doctype html><meta charset="utf-8"><title>Lark sign-in (simulator)</title><h1>Sign in to ${esc(opts.appId)}</h1>
+<form method="get" action="/open-apis/authen/v1/authorize/confirm">
+<input type="hidden" name="client_id" value="${esc(q.client_id)}"><input type="hidden" name="redirect_uri" value="${esc(q.redirect_uri)}"><input type="hidden" name="state" value="${esc(q.state ?? '')}">
+<label>User id <input name="user_id" id="user_id" autofocus></label> <button type="submit" id="authorize">Authorize</button></form>`;
+  });
+  router.get('/open-apis/authen/v1/authorize/confirm', (ctx) => {
+    const q = ctx.query as Record<string, string>;
+    if (q.client_id !== opts.appId || !q.user_id) throw new LarkApiError(20002, 'invalid client_id or user');
+    const code = randomBytes(16).toString('hex');
+    codes.set(code, { user: q.user_id, redirect: q.redirect_uri!, exp: Date.now() + 5 * 60_000 });
+    const target = new URL(q.redirect_uri!);
+    target.searchParams.set('code', code);
+    if (q.state) target.searchParams.set('state', q.state);
+    ctx.redirect(target.toString());
+  });
+  router.post('/open-apis/authen/v2/oauth/token', (ctx) => {
+    const b = body(ctx);
+    if (b.client_id !== opts.appId || b.client_secret !== opts.appSecret) {
+      ctx.status = 400;
+      ctx.body = { code: 20002, error: 'invalid_client', error_description: 'client authentication failed' };
+      return;
+    }
+    const grant = typeof b.code === 'string' ? codes.get(b.code) : undefined;
+    if (b.grant_type !== 'authorization_code' || !grant || grant.exp < Date.now() || grant.redirect !== b.redirect_uri) {
+      ctx.status = 400;
+      ctx.body = { code: 20003, error: 'invalid_grant', error_description: 'the authorization code is invalid, used or expired, or redirect_uri does not match' };
+      return;
+    }
+    codes.delete(b.code as string); // single use
+    const token = `u-${randomBytes(20).toString('hex')}`;
+    userTokens.set(token, { user: grant.user, exp: Date.now() + 7200_000 });
+    ctx.body = { code: 0, access_token: token, expires_in: 7200, token_type: 'Bearer', scope: '' };
+  });
+  router.get('/open-apis/authen/v1/user_info', (ctx) => {
+    const auth = ctx.get('authorization');
+    const entry = auth.startsWith('Bearer ') ? userTokens.get(auth.slice(7)) : undefined;
+    if (!entry || entry.exp < Date.now()) throw new LarkApiError(99991668, 'Invalid access token for authorization. Please make a request with token attached.', 401);
+    ok(ctx, { name: entry.user, en_name: entry.user, open_id: openIdOf(entry.user), union_id: `on_${entry.user}`, user_id: entry.user, tenant_key: 'sim-tenant' });
+  });
+
+  // Control routes: play the requester and the approvers, inspect what happened.
+  router.post('/_sim/approvals', (ctx) => {
+    ctx.body = model.defineApproval(body(ctx) as unknown as SimDefinition);
+  });
+  router.post('/_sim/instances', (ctx) => {
+    const b = body(ctx);
+    const form = typeof b.form === 'string' ? b.form : JSON.stringify(b.form ?? []);
+    ctx.body = { instance_code: model.createInstance({ approval_code: String(b.approval_code), user_id: String(b.user_id), form }).instance_code };
+  });
+  router.get('/_sim/instances/:code', (ctx) => {
+    ctx.body = model.instance(ctx.params.code!);
+  });
+  router.post('/_sim/tasks/:task/:action', (ctx) => {
+    const b = body(ctx);
+    const instance = [...model.instances.values()].find((i) => i.task_list.some((t) => t.id === ctx.params.task));
+    if (!instance) throw new LarkApiError(1390001, 'param is invalid: task not found', 404);
+    const task = instance.task_list.find((t) => t.id === ctx.params.task)!;
+    const input = { approval_code: instance.approval_code, instance_code: instance.instance_code, task_id: task.id, user_id: typeof b.user_id === 'string' ? b.user_id : task.user_id, comment: typeof b.comment === 'string' ? b.comment : undefined };
+    if (ctx.params.action === 'approve') model.approveTask(input);
+    else if (ctx.params.action === 'reject') model.rejectTask(input);
+    else if (ctx.params.action === 'transfer') model.transferTask({ ...input, to_user_id: String(b.to_user_id) });
+    else throw new LarkApiError(1390001, 'unknown action', 404);
+    ctx.body = { ok: true };
+  });
+  router.post('/_sim/instances/:code/cancel', (ctx) => {
+    const instance = model.instance(ctx.params.code!);
+    model.cancel(instance.instance_code, instance.user_id);
+    ctx.body = { ok: true };
+  });
+  router.get('/_sim/deliveries', (ctx) => {
+    ctx.body = pusher.deliveries.map(({ event: _e, ...d }) => d);
+  });
+
+  app.use(router.routes());
+  const server: Server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    model,
+    pusher,
+    options: opts,
+    calls,
+    rateLimitNext(count, resetSeconds = 1) {
+      rateLimited = { count, reset: resetSeconds };
+    },
+    failNext(count, status = 503) {
+      failures = { count, status };
+    },
+    expireTokens() {
+      for (const t of tokens.keys()) tokens.set(t, 0);
+    },
+    setCallbackUrl(url) {
+      callbackUrls = url ? [url] : [];
+    },
+    setCallbackUrls(urls) {
+      callbackUrls = [...urls];
+    },
+    async close() {
+      pusher.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function safeJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

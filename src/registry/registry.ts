@@ -1,0 +1,192 @@
+import { relative } from 'node:path';
+import chokidar, { type FSWatcher } from 'chokidar';
+import type { Pool } from 'pg';
+import { checkPipelines } from '../pipeline/check.ts';
+import { formatText, type Diagnostic } from '../pipeline/diagnostic.ts';
+import { collectPipelineFiles, isPipelineFile, readSources } from '../pipeline/files.ts';
+import type { Pipeline } from '../pipeline/pipeline.generated.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { insertPipelineVersion, listPipelineVersions, type StoredVersion } from '../store/sql/pipeline-versions.ts';
+import { contentHash, secretPresent, versionNotReused } from './runtime-rules.ts';
+
+export interface LivePipeline {
+  name: string;
+  version: number;
+  pipeline: Pipeline;
+  file: string;
+  contentHash: string;
+}
+
+export interface RegistryOptions {
+  dir: string;
+  pool: Pool;
+  log: Logger;
+  metrics: Metrics;
+  env: (name: string) => string | undefined;
+  /** Called after every load that changed what is live. */
+  onLive?: (live: readonly LivePipeline[]) => void;
+  debounceMs?: number;
+}
+
+export function definitionCode(p: Pipeline): string {
+  return p.provider.approval_code ?? p.provider.process_code ?? p.provider.template_id ?? '';
+}
+
+/**
+ * The pipelines live in this process. Loads PIPELINES_DIR with the same code as `ticketflow validate` (plus the
+ * run-time checks: secret present, version not reused), keeps the last good version of a file whose change is
+ * invalid, records every distinct version in the database, and reloads on every change chokidar reports.
+ */
+export class PipelineRegistry {
+  private live = new Map<string, LivePipeline>();
+  private errors = new Map<string, Diagnostic[]>();
+  private stored = new Map<string, StoredVersion>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private loading: Promise<void> | undefined;
+  private again = false;
+  private loads = 0;
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  async start(): Promise<void> {
+    await this.reload();
+    this.watcher = chokidar.watch(this.options.dir, {
+      ignoreInitial: true,
+      ignored: (path, stats) => Boolean(stats?.isFile() && !isPipelineFile(path)),
+      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 },
+    });
+    this.watcher.on('all', () => this.schedule());
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.watcher?.close();
+    await this.loading;
+  }
+
+  pipelines(): LivePipeline[] {
+    return [...this.live.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): LivePipeline | undefined {
+    return this.live.get(name);
+  }
+
+  byDefinition(provider: string, code: string): LivePipeline | undefined {
+    return [...this.live.values()].find((p) => p.pipeline.provider.type === provider && definitionCode(p.pipeline) === code);
+  }
+
+  /** A definition some version of some pipeline handles (live or not): its events must be kept. */
+  knowsDefinition(provider: string, code: string): boolean {
+    if (this.byDefinition(provider, code)) return true;
+    for (const v of this.stored.values()) if (v.provider === provider && v.definitionCode === code) return true;
+    return false;
+  }
+
+  /** Errors of the last load, per file: the last good version of those files stays live. */
+  loadErrors(): Diagnostic[] {
+    return [...this.errors.values()].flat();
+  }
+
+  /** How many loads have completed (tests wait on it). */
+  get loadCount(): number {
+    return this.loads;
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.reload().catch((e) => this.options.log.error({ err: e }, 'pipeline reload failed')), this.options.debounceMs ?? 30);
+  }
+
+  /** Rescans the whole folder; concurrent requests coalesce into one more pass. */
+  async reload(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.loadOnce();
+        } while (this.again);
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  private async loadOnce(): Promise<void> {
+    const { dir, pool, log, metrics } = this.options;
+    for (const v of await listPipelineVersions(pool)) this.stored.set(`${v.name}@${v.version}`, v);
+    const files = await collectPipelineFiles([dir]).catch(() => [] as string[]);
+    const sources = (await readSources(files)).map((s) => ({ ...s, path: displayPath(s.path) }));
+    const result = checkPipelines(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.stored)] });
+
+    const next = new Map<string, LivePipeline>();
+    const errors = new Map<string, Diagnostic[]>();
+    for (const checked of result.files) {
+      const path = checked.source.path;
+      for (const w of checked.diagnostics.filter((d) => d.severity === 'warning')) log.warn({ rule: w.rule }, formatText(w));
+      const p = checked.pipeline;
+      if (p) {
+        const hash = contentHash(checked.source.text);
+        const name = p.metadata.name;
+        const version = p.metadata.version;
+        const key = `${name}@${version}`;
+        if (!this.stored.has(key)) {
+          const saved = await insertPipelineVersion(pool, { name, version, contentHash: hash, source: checked.source.text, file: path, provider: p.provider.type, definitionCode: definitionCode(p) });
+          this.stored.set(key, { name, version, contentHash: saved.contentHash, provider: p.provider.type, definitionCode: definitionCode(p), firstLoadedAt: saved.firstLoadedAt });
+          if (saved.contentHash !== hash) {
+            errors.set(path, [versionRace(path, checked.file!.locate(['metadata', 'version'], 'value'), name, version)]);
+            continue;
+          }
+        }
+        next.set(name, { name, version, pipeline: p, file: path, contentHash: hash });
+      } else {
+        errors.set(path, checked.diagnostics.filter((d) => d.severity === 'error'));
+      }
+    }
+    // A file whose change failed keeps its last good pipeline live.
+    for (const [path] of errors) {
+      for (const previous of this.live.values()) {
+        if (previous.file === path && !next.has(previous.name)) next.set(previous.name, previous);
+      }
+    }
+
+    const changed = describeChanges(this.live, next);
+    for (const d of [...errors.values()].flat()) log.error({ rule: d.rule, file: d.file, line: d.line, col: d.col }, `pipeline not loaded: ${formatText(d)}`);
+    for (const line of changed) log.info(line);
+    metrics.pipelineLoads.inc({ result: errors.size > 0 ? 'error' : 'ok' });
+    metrics.pipelineLoadErrors.set(errors.size);
+    metrics.pipelinesLive.set(next.size);
+    this.live = next;
+    this.errors = errors;
+    this.loads++;
+    if (changed.length > 0) this.options.onLive?.(this.pipelines());
+  }
+}
+
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+function versionRace(file: string, at: { line: number; col: number }, name: string, version: number): Diagnostic {
+  return { file, line: at.line, col: at.col, severity: 'error', rule: 'version-reuse', message: `version ${version} of pipeline "${name}" was just stored with other content by another replica; raise metadata.version` };
+}
+
+function describeChanges(before: Map<string, LivePipeline>, after: Map<string, LivePipeline>): string[] {
+  const lines: string[] = [];
+  for (const [name, p] of after) {
+    const old = before.get(name);
+    if (!old) lines.push(`pipeline ${name} v${p.version} is live (${p.file})`);
+    else if (old.contentHash !== p.contentHash) lines.push(`pipeline ${name} v${old.version} → v${p.version} is live (${p.file})`);
+  }
+  for (const name of before.keys()) if (!after.has(name)) lines.push(`pipeline ${name} is no longer live (its file was removed or renamed it); its versions stay stored`);
+  return lines;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { FileRule } from '../pipeline/rules/index.ts';
+import type { StoredVersion } from '../store/sql/pipeline-versions.ts';
+
+export const MIN_SECRET_BYTES = 32;
+
+export const contentHash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** At run time the pipeline's secret must exist and be long enough; `validate` never needs it. */
+export function secretPresent(env: (name: string) => string | undefined): FileRule {
+  return {
+    name: 'secret-unset',
+    check(ctx) {
+      const name = ctx.value.secret_env;
+      if (typeof name !== 'string' || !name.startsWith('TICKETFLOW_SECRET_')) return;
+      const value = env(name);
+      if (value === undefined || value === '') {
+        ctx.report(['secret_env'], 'value', `environment variable ${name} is not set; the runtime needs it to sign this pipeline's calls (at least ${MIN_SECRET_BYTES} bytes)`);
+      } else if (Buffer.byteLength(value) < MIN_SECRET_BYTES) {
+        ctx.report(['secret_env'], 'value', `environment variable ${name} holds ${Buffer.byteLength(value)} bytes; a signing secret needs at least ${MIN_SECRET_BYTES}`);
+      }
+    },
+  };
+}
+
+/** A version number names one content forever: a changed file must raise it, as tickets pin versions. */
+export function versionNotReused(stored: ReadonlyMap<string, StoredVersion>): FileRule {
+  return {
+    name: 'version-reuse',
+    check(ctx) {
+      const metadata = ctx.value.metadata as { name?: unknown; version?: unknown } | undefined;
+      if (typeof metadata?.name !== 'string' || typeof metadata.version !== 'number') return;
+      const earlier = stored.get(`${metadata.name}@${metadata.version}`);
+      if (!earlier || earlier.contentHash === contentHash(ctx.file.text)) return;
+      const next = Math.max(...[...stored.values()].filter((v) => v.name === metadata.name).map((v) => v.version)) + 1;
+      ctx.report(
+        ['metadata', 'version'],
+        'value',
+        `version ${metadata.version} of pipeline "${metadata.name}" was already loaded with other content (first loaded ${earlier.firstLoadedAt.toISOString()}); raise metadata.version to ${next}. The last good version stays live.`,
+      );
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
+import type { Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import { EventInbox } from './inbox/inbox.ts';
+import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { LarkApi } from './providers/lark/api.ts';
+import { larkProvider } from './providers/lark/provider.ts';
+import { DingTalkApi } from './providers/dingtalk/api.ts';
+import { dingTalkProvider } from './providers/dingtalk/provider.ts';
+import { DINGTALK_GATEWAY_URL, StreamIntake, streamEvent } from './providers/dingtalk/stream.ts';
+import type { JobDeps } from './jobs/deps.ts';
+import { definitionForPipeline } from './providers/lark/simulator/from-pipeline.ts';
+import { startLarkSimulator, type LarkSimulator } from './providers/lark/simulator/server.ts';
+import { LarkSubscriber } from './providers/lark/subscriber.ts';
+import { definitionCode, PipelineRegistry } from './registry/registry.ts';
+import { createPool, migrate } from './store/database.ts';
+import { startEmbedded, type EmbeddedDatabase } from './store/embedded.ts';
+import { insertEventsWithJobs } from './store/sql/insert-events-with-jobs.ts';
+import { installJobSchema, startJobWorker } from './jobs/worker.ts';
+import { PipelineVersions } from './registry/versions.ts';
+
+export interface Runtime {
+  url: string;
+  config: Config;
+  pool: Pool;
+  metrics: Metrics;
+  registry: PipelineRegistry;
+  versions: PipelineVersions;
+  inbox: EventInbox;
+  /** The built-in Lark simulator, in sandbox mode. */
+  simulator?: LarkSimulator;
+  /** Drain and stop: readyz turns 503, no new work, in-flight work finishes within the grace period. */
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const metrics = createMetrics();
+  const cleanup: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch((e) => log.error({ err: e }, 'cleanup failed'));
+  };
+  try {
+    let embedded: EmbeddedDatabase | undefined;
+    let url = config.databaseUrl;
+    if (!url) {
+      embedded = await startEmbedded(config.dataDir, log);
+      cleanup.push(() => embedded!.stop());
+      url = embedded.url;
+    } else {
+      log.info('using the PostgreSQL server of DATABASE_URL');
+    }
+    await migrate(url, log);
+    const pool = createPool(url, Math.max(20, config.workerConcurrency + 10));
+    cleanup.push(() => pool.end());
+    await installJobSchema(pool);
+    const versions = new PipelineVersions(pool);
+
+    const secrets = new Map<string, string>();
+    let simulator: LarkSimulator | undefined;
+    if (config.sandbox) {
+      simulator = await startLarkSimulator({ encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex'), approveRatePerMinute: config.lark.ratePerMinute });
+      cleanup.push(() => simulator!.close());
+      Object.assign(config.lark, {
+        baseUrl: simulator.url,
+        appId: simulator.options.appId,
+        appSecret: simulator.options.appSecret,
+        encryptKey: simulator.options.encryptKey,
+        verificationToken: simulator.options.verificationToken,
+        assistantUserId: config.lark.assistantUserId ?? 'ticketflow-assistant',
+      });
+      log.warn(`SANDBOX MODE: LARK_APP_ID is not set, so Lark is the built-in simulator at ${simulator.url} (play the requester and approvers through its /_sim routes). Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN/LARK_ENCRYPT_KEY to talk to Lark.`);
+    }
+    const secretOf = (name: string) => {
+      const value = env[name];
+      if (value || !config.sandbox) return value;
+      if (!secrets.has(name)) {
+        secrets.set(name, randomBytes(32).toString('hex'));
+        log.warn({ variable: name }, 'SANDBOX MODE: the pipeline secret is not set; using a random one for this run');
+      }
+      return secrets.get(name);
+    };
+
+    const lark = new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log });
+    const subscriber = new LarkSubscriber(lark, log, metrics);
+    cleanup.push(async () => subscriber.stop());
+    const registry = new PipelineRegistry({
+      dir: config.pipelinesDir,
+      pool,
+      log,
+      metrics,
+      env: secretOf,
+      onLive(live) {
+        for (const p of live) versions.remember(p.pipeline);
+        const larkPipelines = live.filter((p) => p.pipeline.provider.type === 'lark');
+        if (simulator) {
+          for (const p of larkPipelines) {
+            if (!simulator.model.definitions.has(definitionCode(p.pipeline))) simulator.model.defineApproval(definitionForPipeline(p.pipeline, config.lark.assistantUserId!));
+          }
+        }
+        subscriber.ensure(larkPipelines.map((p) => definitionCode(p.pipeline)));
+      },
+    });
+    await registry.start();
+    cleanup.push(() => registry.stop());
+
+    const providers: JobDeps['providers'] = { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant') };
+    if (config.dingtalk) {
+      providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl }), config.dingtalk.assistantUserId);
+    }
+    const jobs = await startJobWorker({ config, pool, log, metrics, registry, versions, providers, secret: secretOf });
+    cleanup.push(() => withGrace(jobs.stop(), config.shutdownGraceMs, () => log.warn('jobs still running at the end of the grace period; other replicas will take them over')));
+
+    const inbox = new EventInbox(pool, { insert: insertEventsWithJobs, onBatch: (n) => metrics.inboxBatchSize.observe(n) });
+    if (config.dingtalk?.eventMode === 'stream') {
+      const stream = new StreamIntake(config.dingtalk.streamUrl ?? DINGTALK_GATEWAY_URL, { clientId: config.dingtalk.appKey, clientSecret: config.dingtalk.appSecret }, async (message) => {
+        const event = streamEvent(message);
+        if (!event || !event.definitionCode || !registry.knowsDefinition('dingtalk', event.definitionCode)) {
+          metrics.eventsIgnored.inc({ provider: 'dingtalk', reason: event ? 'unknown_definition' : 'event_type' });
+          return 'ack';
+        }
+        const result = await inbox.add(event);
+        if (result === 'stored') metrics.eventsReceived.inc({ provider: 'dingtalk', type: event.eventType });
+        else metrics.eventsDuplicate.inc({ provider: 'dingtalk' });
+        return 'ack';
+      });
+      void stream.connect();
+      cleanup.push(async () => stream.disconnect());
+      log.info('DingTalk events arrive over Stream mode');
+    }
+
+    const lifecycle = { draining: false };
+    const app = createApp({ config, log, metrics, pool, registry, versions, inbox, lifecycle, secret: secretOf, providers });
+    let inFlight = 0;
+    let idle: (() => void) | undefined;
+    const handle = app.callback();
+    const server: Server = createServer((req, res) => {
+      inFlight++;
+      res.on('close', () => {
+        if (--inFlight === 0) idle?.();
+      });
+      void handle(req, res);
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // Without PUBLIC_URL the default follows the port actually bound (PORT=0 picks a free one).
+    if (!env.PUBLIC_URL) config.publicUrl = `http://localhost:${port}`;
+    simulator?.setCallbackUrl(`${url0}/api/v1/lark/callback`);
+    log.info({ url: url0, pipelines: registry.pipelines().length }, 'Ticketflow is serving');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: url0,
+      config,
+      pool,
+      metrics,
+      registry,
+      versions,
+      inbox,
+      simulator,
+      stop() {
+        stopping ??= (async () => {
+          lifecycle.draining = true;
+          log.info('draining: readyz answers 503, finishing work in flight');
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          if (inFlight > 0) {
+            await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, config.shutdownGraceMs).unref())]);
+          }
+          server.closeAllConnections();
+          await closed;
+          await inbox.drain();
+          await undo();
+          log.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}
+
+async function withGrace(work: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
+  const result = await Promise.race([work.then(() => 'done' as const), timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') onTimeout();
+}

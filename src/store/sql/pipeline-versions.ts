@@ -1,0 +1,56 @@
+import type { Pool } from 'pg';
+
+export interface StoredVersion {
+  name: string;
+  version: number;
+  contentHash: string;
+  provider: string;
+  definitionCode: string;
+  firstLoadedAt: Date;
+}
+
+export async function listPipelineVersions(pool: Pool): Promise<StoredVersion[]> {
+  const { rows } = await pool.query(
+    `SELECT name, version, content_hash, provider, definition_code, first_loaded_at FROM pipeline_versions ORDER BY name, version`,
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    version: r.version,
+    contentHash: r.content_hash,
+    provider: r.provider,
+    definitionCode: r.definition_code,
+    firstLoadedAt: r.first_loaded_at,
+  }));
+}
+
+export interface NewVersion {
+  name: string;
+  version: number;
+  contentHash: string;
+  source: string;
+  file: string;
+  provider: string;
+  definitionCode: string;
+}
+
+/** Records a version; returns the hash stored for (name, version), which differs when another replica won. */
+export async function insertPipelineVersion(pool: Pool, v: NewVersion): Promise<{ contentHash: string; firstLoadedAt: Date }> {
+  const { rows } = await pool.query(
+    `WITH inserted AS (
+       INSERT INTO pipeline_versions (name, version, content_hash, source, file, provider, definition_code)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (name, version) DO NOTHING
+       RETURNING content_hash, first_loaded_at)
+     SELECT content_hash, first_loaded_at FROM inserted
+     UNION ALL
+     SELECT content_hash, first_loaded_at FROM pipeline_versions WHERE name = $1 AND version = $2
+     LIMIT 1`,
+    [v.name, v.version, v.contentHash, v.source, v.file, v.provider, v.definitionCode],
+  );
+  return { contentHash: rows[0].content_hash, firstLoadedAt: rows[0].first_loaded_at };
+}
+
+export async function getPipelineVersion(pool: Pool, name: string, version: number): Promise<{ source: string; contentHash: string } | undefined> {
+  const { rows } = await pool.query(`SELECT source, content_hash FROM pipeline_versions WHERE name = $1 AND version = $2`, [name, version]);
+  return rows[0] ? { source: rows[0].source, contentHash: rows[0].content_hash } : undefined;
+}

@@ -1,0 +1,61 @@
+import type { Pool } from 'pg';
+import { fromRow, type StoredTicket } from './tickets.ts';
+
+export interface TicketFilter {
+  pipeline?: string;
+  state?: string;
+  applicant?: string;
+  from?: Date;
+  to?: Date;
+  /** A ticket id or an IM instance code. */
+  q?: string;
+  /** The keyset cursor of the previous page's last row. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/**
+ * One page of tickets, newest first, by keyset (created_at, id): every page costs the same at 100,000 tickets,
+ * unlike OFFSET. Each filter has an index that starts with it and ends with (created_at, id).
+ */
+export async function listTickets(pool: Pool, f: TicketFilter): Promise<{ tickets: StoredTicket[]; next?: { createdAt: string; id: string } }> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  if (f.pipeline) where.push(`pipeline_name = ${arg(f.pipeline)}`);
+  if (f.state) where.push(`state = ${arg(f.state)}`);
+  if (f.applicant) where.push(`applicant_id = ${arg(f.applicant)}`);
+  if (f.from) where.push(`created_at >= ${arg(f.from.toISOString())}`);
+  if (f.to) where.push(`created_at < ${arg(f.to.toISOString())}`);
+  if (f.q) where.push(`(id = ${arg(f.q)} OR instance_code = ${arg(f.q)})`);
+  if (f.after) where.push(`(created_at, id) < (${arg(f.after.createdAt)}::timestamptz, ${arg(f.after.id)})`);
+  const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(f.limit + 1)}`;
+  const { rows } = await pool.query(sql, args);
+  const tickets = rows.slice(0, f.limit).map(fromRow);
+  const last = tickets.at(-1);
+  return { tickets, next: rows.length > f.limit && last ? { createdAt: last.createdAt.toISOString(), id: last.id } : undefined };
+}
+
+/** Tickets by state, and the failures of the last 24 hours (for the dashboard). */
+export async function ticketStats(pool: Pool): Promise<{ byState: Record<string, number>; failures24h: Record<string, number> }> {
+  const [states, failures] = await Promise.all([
+    pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM tickets GROUP BY state'),
+    pool.query<{ to_state: string; n: number }>(
+      `SELECT to_state, count(*)::int AS n FROM ticket_audit WHERE at > now() - interval '24 hours' AND to_state IN ('rejected_by_check', 'execute_failed', 'needs_operator') AND from_state IS DISTINCT FROM to_state GROUP BY to_state`,
+    ),
+  ]);
+  return { byState: Object.fromEntries(states.rows.map((r) => [r.state, r.n])), failures24h: Object.fromEntries(failures.rows.map((r) => [r.to_state, r.n])) };
+}
+
+export async function ticketHistory(pool: Pool, id: string) {
+  const [audit, calls] = await Promise.all([
+    pool.query('SELECT at, actor, event, from_state, to_state, detail FROM ticket_audit WHERE ticket_id = $1 ORDER BY id', [id]),
+    pool.query('SELECT at, target, stage, action, attempt, request, response, status, error, latency_ms FROM call_attempts WHERE ticket_id = $1 ORDER BY id', [id]),
+  ]);
+  return { audit: audit.rows, calls: calls.rows };
+}
+
+export async function pipelineVersionsOf(pool: Pool, name: string) {
+  const { rows } = await pool.query('SELECT version, content_hash, file, first_loaded_at, source FROM pipeline_versions WHERE name = $1 ORDER BY version DESC', [name]);
+  return rows;
+}

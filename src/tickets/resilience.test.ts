@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simulator/server.ts';
+import { getTicketByInstance } from '../store/sql/tickets.ts';
+import { FakeBusiness } from '../testing/business.ts';
+import { repoRoot } from '../testing/cli.ts';
+import { testDatabase } from '../testing/database.ts';
+import { ADMIN, adminForm, until } from '../testing/flow.ts';
+import { freePort, startServe, type ServeProcess } from '../testing/process.ts';
+import { defineApprovals, testSecret } from '../testing/runtime.ts';
+import { createPool } from '../store/database.ts';
+
+async function pipelinesFor(business: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tf-res-'));
+  await cp(join(repoRoot, 'pipelines/admin-permission.yaml'), join(dir, 'admin-permission.yaml'));
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name);
+    await writeFile(path, (await readFile(path, 'utf8')).replace(/(endpoint|options_source): https:\/\/[^/\s]+/g, `$1: ${business}`));
+  }
+  return dir;
+}
+
+function runtimeEnv(db: string, lark: LarkSimulator, pipelines: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: db,
+    PIPELINES_DIR: pipelines,
+    LARK_APP_ID: lark.options.appId,
+    LARK_APP_SECRET: lark.options.appSecret,
+    LARK_BASE_URL: lark.url,
+    LARK_ENCRYPT_KEY: lark.options.encryptKey,
+    LARK_VERIFICATION_TOKEN: lark.options.verificationToken,
+    LARK_ASSISTANT_USER_ID: 'assistant',
+    LARK_RATE_PER_MINUTE: '0',
+    TICKETFLOW_SECRET_ADMIN_PERMISSION: testSecret,
+    TICKETFLOW_RECONCILE_AFTER_MS: '3000',
+    TICKETFLOW_RECONCILE_EVERY_MS: '1000',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** Plays the human approvers: approves every pending manager task as it appears. */
+function approveManagersContinuously(lark: LarkSimulator): () => void {
+  const timer = setInterval(() => {
+    for (const instance of lark.model.instances.values()) {
+      for (const task of instance.task_list) {
+        if (task.status === 'PENDING' && task.user_id === 'manager') {
+          lark.model.approveTask({ approval_code: instance.approval_code, instance_code: instance.instance_code, user_id: 'manager', task_id: task.id });
+        }
+      }
+    }
+  }, 50);
+  return () => clearInterval(timer);
+}
+
+describe('resilience', () => {
+  test('the runtime SIGKILLed in the middle of 20 tickets and restarted: all complete; a repeated call carries the same Idempotency-Key', async (t) => {
+    const db = await testDatabase();
+    const business = await new FakeBusiness(testSecret).start();
+    business.reply = (c) => ({ status: 200, body: { ticket_id: c.body.ticket_id, result: true, msg: 'ok' }, delayMs: c.body.stage === 'execute' ? 400 : 20 });
+    const lark = await startLarkSimulator({ encryptKey: 'k-res', verificationToken: 'vt-res', approveRatePerMinute: 0, retryDelaysMs: [1000, 2000, 4000, 8000] });
+    const pipelines = await pipelinesFor(business.url);
+    await defineApprovals(lark, pipelines);
+    const stopApproving = approveManagersContinuously(lark);
+    let runtime: ServeProcess | undefined;
+    t.after(async () => {
+      stopApproving();
+      runtime?.child.kill('SIGKILL');
+      await lark.close();
+      await business.close();
+      await db.close();
+      await rm(pipelines, { recursive: true, force: true });
+    });
+
+    const env = runtimeEnv(db.url, lark, pipelines);
+    runtime = await startServe(env, await freePort());
+    lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
+    const codes = Array.from({ length: 20 }, () => lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
+    await until('an execute call in flight', () => business.calls.some((c) => c.body.stage === 'execute'), 30_000);
+    runtime.child.kill('SIGKILL');
+    await runtime.exited;
+    const killedAt = Date.now();
+
+    runtime = await startServe(env, await freePort());
+    lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
+    const pool = createPool(db.url, 2);
+    t.after(() => pool.end());
+    await until(
+      'all 20 tickets completed',
+      async () => {
+        const states = await Promise.all(codes.map(async (c) => (await getTicketByInstance(pool, 'lark', c))?.state));
+        return states.every((s) => s === 'completed');
+      },
+      110_000,
+    );
+    t.diagnostic(`all completed ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
+    for (const code of codes) {
+      const ticket = (await getTicketByInstance(pool, 'lark', code))!;
+      for (const stage of ['check', 'execute']) {
+        const calls = business.callsFor(stage, ticket.id);
+        assert.ok(calls.length >= 1, `${stage} of ${ticket.id} was called`);
+        assert.deepEqual([...new Set(calls.map((c) => c.headers['idempotency-key']))], [`${ticket.id}:${stage}`]);
+      }
+    }
+  });
+
+  test('two runtimes on one PostgreSQL, 50 tickets, events spread over both: every stage called exactly once, approvals paced', async (t) => {
+    const db = await testDatabase();
+    const business = await new FakeBusiness(testSecret).start();
+    const lark = await startLarkSimulator({ encryptKey: 'k-two', verificationToken: 'vt-two', approveRatePerMinute: 0, retryDelaysMs: [200, 400, 800, 1600] });
+    const pipelines = await pipelinesFor(business.url);
+    await defineApprovals(lark, pipelines);
+    const stopApproving = approveManagersContinuously(lark);
+    const env = runtimeEnv(db.url, lark, pipelines, { LARK_RATE_PER_MINUTE: '600' });
+    const [a, b] = await Promise.all([startServe(env, await freePort()), startServe(env, await freePort())]);
+    t.after(async () => {
+      stopApproving();
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+      await lark.close();
+      await business.close();
+      await db.close();
+      await rm(pipelines, { recursive: true, force: true });
+    });
+    lark.setCallbackUrls([`${a.url}/api/v1/lark/callback`, `${b.url}/api/v1/lark/callback`]);
+    const codes = Array.from({ length: 50 }, () => lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
+    const pool = createPool(db.url, 2);
+    t.after(() => pool.end());
+    await until(
+      'all 50 tickets completed',
+      async () => {
+        const { rows } = await pool.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'completed'");
+        return rows[0].n === 50;
+      },
+      90_000,
+    );
+    const tickets = await Promise.all(codes.map((c) => getTicketByInstance(pool, 'lark', c)));
+    for (const ticket of tickets) {
+      assert.equal(business.callsFor('check', ticket!.id).length, 1, `check of ${ticket!.id}`);
+      assert.equal(business.callsFor('execute', ticket!.id).length, 1, `execute of ${ticket!.id}`);
+    }
+    await until('every instance approved in Lark', () => codes.every((c) => lark.model.instance(c).status === 'APPROVED'), 60_000);
+    const decided = lark.calls.filter((c) => /\/tasks\/(approve|reject)$/.test(c.path) && c.code === 0).map((c) => c.at).sort((x, y) => x - y);
+    assert.equal(decided.length, 100);
+    // 600 per minute = one every 100 ms across both replicas: any 10 consecutive calls span at least ~1 s.
+    let tightest = Infinity;
+    for (let i = 0; i + 10 < decided.length; i++) tightest = Math.min(tightest, decided[i + 10]! - decided[i]!);
+    t.diagnostic(`tightest span of 10 consecutive approve calls: ${tightest} ms (pace: 1000 ms)`);
+    assert.ok(tightest >= 950, `10 approve calls within ${tightest} ms`);
+  });
+});
