@@ -145,10 +145,20 @@ describe('resilience', () => {
     await until('every instance approved in Lark', () => codes.every((c) => lark.model.instance(c).status === 'APPROVED'), 60_000);
     const decided = lark.calls.filter((c) => /\/tasks\/(approve|reject)$/.test(c.path) && c.code === 0).map((c) => c.at).sort((x, y) => x - y);
     assert.equal(decided.length, 100);
-    // 600 per minute = one every 100 ms across both replicas: any 10 consecutive calls span at least ~1 s.
+    // 600 per minute = one call every 100 ms across both replicas. The pace is enforced where it is decided: each
+    // send is claimed on the database clock only when the previous send is 100 ms old.
+    const { rows: sends } = await pool.query<{ ms: number }>(
+      "SELECT extract(epoch FROM started_at)::float * 1000 AS ms FROM call_attempts WHERE target = 'lark' AND action LIKE 'task %' ORDER BY started_at",
+    );
+    assert.ok(sends.length >= 100, `${sends.length} paced sends recorded`);
+    const gaps = sends.slice(1).map((s, i) => s.ms - sends[i]!.ms);
+    const closest = Math.min(...gaps);
+    t.diagnostic(`closest two sends: ${closest.toFixed(1)} ms apart (pace: 100 ms)`);
+    assert.ok(closest >= 100 - 0.01, `two sends ${closest} ms apart`);
+    // What Lark saw, after the network: arrival jitter is reported; the run as a whole is no faster than the pace.
     let tightest = Infinity;
     for (let i = 0; i + 10 < decided.length; i++) tightest = Math.min(tightest, decided[i + 10]! - decided[i]!);
-    t.diagnostic(`tightest span of 10 consecutive approve calls: ${tightest} ms (pace: 1000 ms)`);
-    assert.ok(tightest >= 950, `10 approve calls within ${tightest} ms`);
+    t.diagnostic(`tightest span of 10 consecutive arrivals at Lark: ${tightest} ms (pace: 1000 ms)`);
+    assert.ok(decided.at(-1)! - decided[0]! >= 99 * 100 - 200, `100 approvals arrived within ${decided.at(-1)! - decided[0]!} ms`);
   });
 });

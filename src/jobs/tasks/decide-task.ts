@@ -2,7 +2,7 @@ import type { Stage } from '../../engine/ticket.ts';
 import { ProviderError, type Provider } from '../../providers/provider.ts';
 import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
-import { reserveRateSlot } from '../../store/sql/reserve-rate-slot.ts';
+import { pace } from '../../store/sql/rate-slots.ts';
 import { appendAudit, getTicket } from '../../store/sql/tickets.ts';
 import { ticketQueue } from '../../tickets/apply.ts';
 import type { JobDeps } from '../deps.ts';
@@ -27,10 +27,7 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
   const provider = ticket && deps.providers[ticket.provider];
   if (!ticket || !provider) return;
   const rate = ticket.provider === 'lark' ? deps.config.lark.ratePerMinute : 0;
-  if (rate > 0) {
-    const wait = await reserveRateSlot(deps.pool, `lark:${deps.config.lark.appId}:decide`, 60_000 / rate);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  }
+  const startedAt = rate > 0 ? await pace(deps.pool, `lark:${deps.config.lark.appId}:decide`, 60_000 / rate) : new Date();
   const request = { definitionCode: ticket.definitionCode, instanceCode: ticket.instanceCode, taskId: p.task_id, assistant: provider.assistant, action: p.action, comment: p.comment };
   const started = performance.now();
   let outcome: 'done' | 'already_handled' | 'retry';
@@ -44,7 +41,7 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
     outcome = e.transient ? 'retry' : (await stillPending(provider, ticket.instanceCode, p.task_id)) ? 'retry' : 'already_handled';
   }
   const latencyMs = performance.now() - started;
-  await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, stage: p.stage, action: `task ${p.action}`, attempt: p.attempt, request, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs });
+  await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, stage: p.stage, action: `task ${p.action}`, attempt: p.attempt, startedAt, request, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs });
   deps.metrics.imCalls.inc({ provider: provider.type, action: p.action, outcome });
   if (outcome === 'retry') {
     const delay = imRetryDelayMs(p.attempt, error?.retryAfterSeconds);

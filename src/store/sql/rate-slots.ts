@@ -1,0 +1,52 @@
+import type { Pool } from 'pg';
+
+/**
+ * Reserves the next call slot of a shared pace (one call every `spacingMs` per key, across every replica) and
+ * returns how long the caller must wait for it. Slots keep callers in order; `claimSend` enforces the spacing.
+ */
+export async function reserveRateSlot(pool: Pool, key: string, spacingMs: number): Promise<number> {
+  const { rows } = await pool.query<{ wait_ms: number }>(
+    `WITH slot AS (
+       INSERT INTO rate_slots AS r (key, next_slot) VALUES ($1, clock_timestamp() + make_interval(secs => $2::float / 1000))
+       ON CONFLICT (key) DO UPDATE SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => $2::float / 1000)
+       RETURNING next_slot)
+     SELECT greatest(0, extract(epoch FROM (next_slot - make_interval(secs => $2::float / 1000) - clock_timestamp())) * 1000)::float AS wait_ms FROM slot`,
+    [key, spacingMs],
+  );
+  return rows[0]!.wait_ms;
+}
+
+export type SendClaim = { sentAt: Date } | { waitMs: number };
+
+/**
+ * Claims the right to send now: succeeds only when the key's previous send is at least `spacingMs` ago (on the
+ * database clock, shared by every replica), and records this send. Otherwise says how long to wait.
+ */
+export async function claimSend(pool: Pool, key: string, spacingMs: number): Promise<SendClaim> {
+  const { rows } = await pool.query<{ sent_at: Date | null; wait_ms: number }>(
+    `WITH claimed AS (
+       INSERT INTO rate_slots AS r (key, next_slot, last_sent) VALUES ($1, clock_timestamp(), clock_timestamp())
+       ON CONFLICT (key) DO UPDATE SET last_sent = clock_timestamp()
+         WHERE r.last_sent IS NULL OR r.last_sent <= clock_timestamp() - make_interval(secs => $2::float / 1000)
+       RETURNING last_sent)
+     SELECT (SELECT last_sent FROM claimed) AS sent_at,
+            greatest(1, extract(epoch FROM (last_sent + make_interval(secs => $2::float / 1000) - clock_timestamp())) * 1000)::float AS wait_ms
+       FROM rate_slots WHERE key = $1`,
+    [key, spacingMs],
+  );
+  const row = rows[0];
+  if (!row) return { waitMs: 1 }; // another replica created the key in this instant
+  return row.sent_at ? { sentAt: row.sent_at } : { waitMs: row.wait_ms };
+}
+
+/** Waits for a slot, then for the send gate: calls made through it are never closer than `spacingMs`. */
+export async function pace(pool: Pool, key: string, spacingMs: number): Promise<Date> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const wait = await reserveRateSlot(pool, key, spacingMs);
+  if (wait > 0) await sleep(wait);
+  for (;;) {
+    const claim = await claimSend(pool, key, spacingMs);
+    if ('sentAt' in claim) return claim.sentAt;
+    await sleep(claim.waitMs);
+  }
+}
