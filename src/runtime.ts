@@ -19,8 +19,10 @@ import { LarkSubscriber } from './providers/lark/subscriber.ts';
 import { definitionCode, PipelineRegistry } from './registry/registry.ts';
 import { createPool, migrate } from './store/database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './store/embedded.ts';
-import { insertEventsWithJobs } from './store/sql/insert-events-with-jobs.ts';
-import { installJobSchema, startJobWorker } from './jobs/worker.ts';
+import { insertEventsWithEffects } from './store/sql/insert-events-with-effects.ts';
+import { installJobSchema, startJobWorker, taskHandlers } from './jobs/worker.ts';
+import { LocalDispatch } from './jobs/local-dispatch.ts';
+import { attachDispatch } from './jobs/transaction.ts';
 import { PipelineVersions } from './registry/versions.ts';
 
 export interface Runtime {
@@ -59,7 +61,8 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       log.info('using the PostgreSQL server of DATABASE_URL');
     }
     await migrate(url, log);
-    const pool = createPool(url, Math.max(20, config.workerConcurrency + 10));
+    // Each running job or effect may hold a second connection (an instance lock) while it queries.
+    const pool = createPool(url, 2 * config.workerConcurrency + 10);
     cleanup.push(() => pool.end());
     await installJobSchema(pool);
     const versions = new PipelineVersions(pool);
@@ -116,10 +119,21 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     if (config.dingtalk) {
       providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl }), config.dingtalk.assistantUserId);
     }
-    const jobs = await startJobWorker({ config, pool, log, metrics, registry, versions, providers, secret: secretOf });
+    const deps: JobDeps = { config, pool, log, metrics, registry, versions, providers, secret: secretOf };
+    const dispatch = new LocalDispatch(pool, taskHandlers(deps), config.workerConcurrency, log);
+    const jobs = await startJobWorker(deps, dispatch);
     cleanup.push(() => withGrace(jobs.stop(), config.shutdownGraceMs, () => log.warn('jobs still running at the end of the grace period; other replicas will take them over')));
+    attachDispatch(pool, dispatch);
+    cleanup.push(() => withGrace(dispatch.stop(), config.shutdownGraceMs, () => log.warn('effects still running at the end of the grace period; other replicas will take them over')));
 
-    const inbox = new EventInbox(pool, { insert: insertEventsWithJobs, onBatch: (n) => metrics.inboxBatchSize.observe(n) });
+    const inbox = new EventInbox(pool, {
+      insert: async (db, events) => {
+        const { stored, effects } = await insertEventsWithEffects(db, events, dispatch.id);
+        dispatch.run(effects);
+        return stored;
+      },
+      onBatch: (n) => metrics.inboxBatchSize.observe(n),
+    });
     if (config.dingtalk?.eventMode === 'stream') {
       const stream = new StreamIntake(config.dingtalk.streamUrl ?? DINGTALK_GATEWAY_URL, { clientId: config.dingtalk.appKey, clientSecret: config.dingtalk.appSecret }, async (message) => {
         const event = streamEvent(message);

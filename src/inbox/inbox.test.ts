@@ -34,17 +34,19 @@ test('concurrent events commit together; a repeated id is stored once and answer
   assert.equal((await inbox.add(event('g-1'))), 'duplicate', 'a later redelivery too');
 });
 
-test('with the job-enqueueing insert, each new event adds one process_events job to its instance queue', async () => {
-  const { insertEventsWithJobs } = await import('../store/sql/insert-events-with-jobs.ts');
-  const { runMigrations } = await import('graphile-worker');
-  await runMigrations({ pgPool: pool });
-  const inbox = new EventInbox(pool, { insert: insertEventsWithJobs });
-  const results = await Promise.all(['j-1', 'j-2', 'j-1'].map((id) => inbox.add(event(id))));
-  assert.deepEqual(results, ['stored', 'stored', 'duplicate']);
-  assert.equal(await inbox.add(event('j-2')), 'duplicate');
-  // The public jobs view has no payload column; the test reads graphile-worker's table.
-  const { rows } = await pool.query(
-    `SELECT q.queue_name, j.payload FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id ORDER BY j.id`,
-  );
-  assert.deepEqual(rows.map((r) => [r.queue_name, r.payload.instance_code]), [['lark:I', 'I'], ['lark:I', 'I']]);
+test('with the effect-recording insert, a batch of new events adds one process_events effect per instance, and a redelivery none', async () => {
+  const { insertEventsWithEffects } = await import('../store/sql/insert-events-with-effects.ts');
+  const other = (id: string): InboundEvent => ({ ...event(id), instanceCode: 'J' });
+  const first = await insertEventsWithEffects(pool, [event('e-1'), event('e-2'), other('e-3')], 'claimer-a');
+  assert.deepEqual([...first.stored].sort(), ['lark:e-1', 'lark:e-2', 'lark:e-3']);
+  assert.deepEqual(first.effects.map((e) => e.job.payload.instance_code).sort(), ['I', 'J']);
+  const again = await insertEventsWithEffects(pool, [event('e-1'), other('e-3'), event('e-4')], 'claimer-a');
+  assert.deepEqual([...again.stored], ['lark:e-4']);
+  assert.deepEqual(again.effects.map((e) => e.job.payload), [{ provider: 'lark', instance_code: 'I' }]);
+  const { rows } = await pool.query("SELECT task, payload->>'instance_code' AS instance, claimed_by FROM pending_effects ORDER BY id");
+  assert.deepEqual(rows.map((r) => [r.task, r.instance, r.claimed_by]).sort(), [
+    ['process_events', 'I', 'claimer-a'],
+    ['process_events', 'I', 'claimer-a'],
+    ['process_events', 'J', 'claimer-a'],
+  ]);
 });

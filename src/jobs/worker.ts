@@ -3,6 +3,8 @@ import { Logger as WorkerLogger, run, runMigrations, type Runner, type TaskList 
 import type { Pool } from 'pg';
 import type { Logger } from '../log.ts';
 import type { JobDeps } from './deps.ts';
+import type { LocalDispatch, TaskHandlers } from './local-dispatch.ts';
+import { handOverOrphanedEffects } from '../store/sql/pending-effects.ts';
 import { callBusinessTask } from './tasks/call-business.ts';
 import { commentTask } from './tasks/comment.ts';
 import { createInstanceTask } from './tasks/create-instance.ts';
@@ -26,15 +28,19 @@ export async function installJobSchema(pool: Pool): Promise<void> {
 }
 
 /**
- * Runs the durable effects on graphile-worker (one queue per IM instance, so its jobs run one at a time, in
- * order). graphile-worker frees the locks of a crashed worker only after 4 hours; we keep our own heartbeats
+ * Runs the durable effects on graphile-worker. No named queues: graphile-worker locks every available named
+ * queue on each fetch, so one queue per IM instance made every fetch cost as much as there were open tickets.
+ * The work of one instance is serialized by `withInstanceLock` instead, and every effect applies its outcome
+ * under the ticket's row lock, through the state machine, which ignores an outcome that no longer fits.
+ * graphile-worker frees the locks of a crashed worker only after 4 hours; we keep our own heartbeats
  * and release the jobs of workers silent for 20 s, so work in flight at a SIGKILL resumes within half a minute.
  */
-export async function startJobWorker(deps: JobDeps): Promise<JobWorker> {
-  const tasks: TaskList = {
+/** Every task by name, for the job queue and for the local dispatch. */
+export function taskHandlers(deps: JobDeps): TaskHandlers {
+  return {
     process_events: (p) => processInstanceEvents(deps, p as { provider: string; instance_code: string }),
     call_business: (p) => callBusinessTask(deps, p as never),
-    decide_task: (p) => decideTaskTask(deps, p as DecidePayload),
+    decide_task: (p) => decideTaskTask(deps, p as unknown as DecidePayload),
     comment: (p) => commentTask(deps, p as never),
     stage_deadline: (p) => stageDeadlineTask(deps, p as never),
     create_instance: (p) => createInstanceTask(deps, p as { ticket_id: string; attempt?: number }),
@@ -42,7 +48,12 @@ export async function startJobWorker(deps: JobDeps): Promise<JobWorker> {
     reconcile: () => reconcileTask(deps),
     reconcile_ticket: (p) => reconcileTicketTask(deps, p as { ticket_id: string }),
   };
-  const workerIds = new Set<string>();
+}
+
+export async function startJobWorker(deps: JobDeps, dispatch?: LocalDispatch): Promise<JobWorker> {
+  const handlers = taskHandlers(deps);
+  const tasks: TaskList = Object.fromEntries(Object.entries(handlers).map(([name, run]) => [name, (payload: unknown) => run(payload as Record<string, unknown>)]));
+  const workerIds = new Set<string>(dispatch ? [dispatch.id] : []);
   const process = `${hostname()}:${globalThis.process.pid}`;
   const beat = async (ids: string[]) => {
     if (ids.length) await deps.pool.query(`INSERT INTO worker_heartbeats (worker_id, process) SELECT unnest($1::text[]), $2 ON CONFLICT (worker_id) DO UPDATE SET beat_at = now()`, [ids, process]);
@@ -55,26 +66,19 @@ export async function startJobWorker(deps: JobDeps): Promise<JobWorker> {
     taskList: tasks,
     logger: workerLogger(deps.log),
   });
-  const workers: Array<{ nudge(): boolean }> = [];
   runner.events.on('worker:create', ({ worker }) => {
-    workers.push(worker);
     workerIds.add(worker.workerId);
     void beat([worker.workerId]).catch(() => undefined);
-  });
-  // When a job of a named queue finishes, the queue's next job becomes runnable, but graphile-worker tells no
-  // idle worker (they would wait for the next poll): wake one.
-  runner.events.on('job:complete', ({ job }) => {
-    if (job.job_queue_id == null) return;
-    for (const w of workers) if (w.nudge()) break;
   });
   runner.events.on('job:error', ({ job, error }) => deps.log.warn({ task: job.task_identifier, attempts: job.attempts, err: (error as Error)?.message }, 'job failed; it will be retried'));
 
   const timers = [
     setInterval(() => void beat([...workerIds]).catch(() => undefined), BEAT_EVERY_MS),
-    setInterval(() => void releaseDeadWorkers(deps).catch((e) => deps.log.warn({ err: (e as Error).message }, 'releasing dead workers failed')), BEAT_EVERY_MS * 2),
+    setInterval(() => void releaseDeadWorkers(deps, dispatch).catch((e) => deps.log.warn({ err: (e as Error).message }, 'releasing dead workers failed')), BEAT_EVERY_MS * 2),
     setInterval(() => void addReconcile(deps).catch(() => undefined), deps.config.reconcileEveryMs),
   ];
-  await releaseDeadWorkers(deps).catch(() => undefined);
+  await releaseDeadWorkers(deps, dispatch).catch(() => undefined);
+  await beat([...workerIds]);
   return {
     workerIds,
     async stop() {
@@ -85,8 +89,11 @@ export async function startJobWorker(deps: JobDeps): Promise<JobWorker> {
   };
 }
 
-/** Jobs locked by a worker that stopped beating (its process died) go back to the queue. */
-async function releaseDeadWorkers(deps: JobDeps): Promise<void> {
+/** Jobs locked by, and effects claimed by, a process that stopped beating (it died) go back to the queue. */
+async function releaseDeadWorkers(deps: JobDeps, dispatch?: LocalDispatch): Promise<void> {
+  await dispatch?.tidy();
+  const orphaned = await handOverOrphanedEffects(deps.pool, DEAD_AFTER_S);
+  if (orphaned) deps.log.warn({ effects: orphaned }, 'handed the effects of processes that stopped beating to the job queue');
   const { rows } = await deps.pool.query<{ locked_by: string }>(
     `SELECT DISTINCT locked_by FROM graphile_worker.jobs j
      WHERE locked_by IS NOT NULL AND locked_at < now() - make_interval(secs => $1)

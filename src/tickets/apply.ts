@@ -3,10 +3,9 @@ import type { Effect, TicketEvent } from '../engine/events.ts';
 import { transition, type Transition } from '../engine/machine.ts';
 import type { Ticket } from '../engine/ticket.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
-import { addJob, type JobSpec } from '../store/sql/add-job.ts';
+import { scheduleJob } from '../jobs/transaction.ts';
+import type { JobSpec } from '../store/sql/add-job.ts';
 import { appendAudit, updateTicket } from '../store/sql/tickets.ts';
-
-export const ticketQueue = (t: Pick<Ticket, 'provider' | 'instanceCode'>) => `${t.provider}:${t.instanceCode}`;
 
 /**
  * Applies an event to a locked ticket inside the caller's transaction: the new state, its audit entry and a job
@@ -17,25 +16,24 @@ export async function applyEvent(client: PoolClient, ticket: Ticket, event: Tick
   if (!t.changed) return t;
   await updateTicket(client, t.ticket);
   await appendAudit(client, { ticketId: ticket.id, actor, event: event.type, from: ticket.state, to: t.ticket.state, detail: { ...eventDetail(event), ...detail, effects: t.effects.map((e) => e.type) } });
-  for (const effect of t.effects) await addJob(client, jobFor(t.ticket, effect));
+  for (const effect of t.effects) await scheduleJob(client, jobFor(t.ticket, effect));
   return t;
 }
 
 export function jobFor(ticket: Ticket, effect: Effect): JobSpec {
-  const queue = ticketQueue(ticket);
   switch (effect.type) {
     case 'call_business':
-      return { task: 'call_business', payload: { ticket_id: ticket.id, stage: effect.stage, attempt: effect.attempt }, queue, key: `call:${ticket.id}:${effect.stage}:${effect.attempt}`, runAt: effect.delayMs ? new Date(Date.now() + effect.delayMs) : undefined };
+      return { task: 'call_business', payload: { ticket_id: ticket.id, stage: effect.stage, attempt: effect.attempt }, key: `call:${ticket.id}:${effect.stage}:${effect.attempt}`, runAt: effect.delayMs ? new Date(Date.now() + effect.delayMs) : undefined };
     case 'decide_task':
-      return { task: 'decide_task', payload: { ticket_id: ticket.id, stage: effect.stage, task_id: effect.taskId, action: effect.action, comment: effect.comment, attempt: 1 }, queue, key: `decide:${ticket.id}:${effect.taskId}:1` };
+      return { task: 'decide_task', payload: { ticket_id: ticket.id, stage: effect.stage, task_id: effect.taskId, action: effect.action, comment: effect.comment, attempt: 1 }, key: `decide:${ticket.id}:${effect.taskId}:1` };
     case 'comment':
-      return { task: 'comment', payload: { ticket_id: ticket.id, text: effect.text, attempt: 1 }, queue };
+      return { task: 'comment', payload: { ticket_id: ticket.id, text: effect.text, attempt: 1 } };
     case 'schedule_deadline':
-      return { task: 'stage_deadline', payload: { ticket_id: ticket.id, stage: effect.stage }, queue, key: `deadline:${ticket.id}:${effect.stage}`, runAt: new Date(effect.at) };
+      return { task: 'stage_deadline', payload: { ticket_id: ticket.id, stage: effect.stage }, key: `deadline:${ticket.id}:${effect.stage}`, runAt: new Date(effect.at) };
     case 'create_instance':
-      return { task: 'create_instance', payload: { ticket_id: ticket.id }, queue: `ticket:${ticket.id}`, key: `create:${ticket.id}` };
+      return { task: 'create_instance', payload: { ticket_id: ticket.id }, key: `create:${ticket.id}` };
     case 'notify':
-      return { task: 'notify', payload: { ticket_id: ticket.id, attempt: 1 }, queue: `ticket:${ticket.id}`, key: `notify:${ticket.id}` };
+      return { task: 'notify', payload: { ticket_id: ticket.id, attempt: 1 }, key: `notify:${ticket.id}` };
   }
 }
 

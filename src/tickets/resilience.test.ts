@@ -161,4 +161,31 @@ describe('resilience', () => {
     t.diagnostic(`tightest span of 10 consecutive arrivals at Lark: ${tightest} ms (pace: 1000 ms)`);
     assert.ok(decided.at(-1)! - decided[0]! >= 99 * 100 - 200, `100 approvals arrived within ${decided.at(-1)! - decided[0]!} ms`);
   });
+
+  test('decisions waiting for their pace slot do not hold the workers: every check call goes out while approvals trickle', async (t) => {
+    const db = await testDatabase();
+    const business = await new FakeBusiness(testSecret).start();
+    const lark = await startLarkSimulator({ encryptKey: 'k-pace', verificationToken: 'vt-pace', approveRatePerMinute: 0 });
+    const pipelines = await pipelinesFor(business.url);
+    await defineApprovals(lark, pipelines);
+    // Two workers, one approval a second: a task that slept through its wait would hold both workers.
+    const runtime = await startServe(runtimeEnv(db.url, lark, pipelines, { LARK_RATE_PER_MINUTE: '60', TICKETFLOW_WORKER_CONCURRENCY: '2' }), await freePort());
+    t.after(async () => {
+      runtime.child.kill('SIGKILL');
+      await lark.close();
+      await business.close();
+      await db.close();
+      await rm(pipelines, { recursive: true, force: true });
+    });
+    lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
+    const codes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      codes.push(lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await until('every check call made', () => new Set(business.calls.filter((c) => c.body.stage === 'check').map((c) => c.body.ticket_id)).size === codes.length, 30_000);
+    const approvals = lark.calls.filter((c) => /\/tasks\/approve$/.test(c.path) && c.code === 0).length;
+    t.diagnostic(`all ${codes.length} check calls made while ${approvals} approvals had gone out`);
+    assert.ok(approvals <= 4, `the check calls waited for ${approvals} paced approvals`);
+  });
 });

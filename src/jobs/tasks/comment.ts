@@ -2,7 +2,6 @@ import { ProviderError } from '../../providers/provider.ts';
 import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
 import { getTicket } from '../../store/sql/tickets.ts';
-import { ticketQueue } from '../../tickets/apply.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
 
@@ -22,7 +21,7 @@ export async function commentTask(deps: JobDeps, p: { ticket_id: string; text: s
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, action: 'comment', attempt: p.attempt, request: { instance_code: ticket.instanceCode, text: p.text }, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs: performance.now() - started });
   deps.metrics.imCalls.inc({ provider: provider.type, action: 'comment', outcome: error ? 'retry' : 'done' });
   if (error && (error.transient || p.attempt < 5)) {
-    await addJob(deps.pool, { task: 'comment', payload: { ...p, attempt: p.attempt + 1 }, queue: ticketQueue(ticket), runAt: new Date(Date.now() + imRetryDelayMs(p.attempt, error.retryAfterSeconds)) });
+    await addJob(deps.pool, { task: 'comment', payload: { ...p, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + imRetryDelayMs(p.attempt, error.retryAfterSeconds)) });
   } else if (error) {
     deps.log.error({ ticket: ticket.id, error: error.message }, 'giving up on a Lark comment');
   }

@@ -34,6 +34,6 @@ export async function createInstanceTask(deps: JobDeps, p: { ticket_id: string; 
       deps.log.error({ ticket: ticket.id, err: error.message }, 'could not create the IM instance');
       return;
     }
-    await addJob(deps.pool, { task: 'create_instance', payload: { ticket_id: ticket.id, attempt: attempt + 1 }, queue: `ticket:${ticket.id}`, runAt: new Date(Date.now() + imRetryDelayMs(attempt, (e as ProviderError).retryAfterSeconds)) });
+    await addJob(deps.pool, { task: 'create_instance', payload: { ticket_id: ticket.id, attempt: attempt + 1 }, runAt: new Date(Date.now() + imRetryDelayMs(attempt, (e as ProviderError).retryAfterSeconds)) });
   }
 }

@@ -2,9 +2,8 @@ import type { Stage } from '../../engine/ticket.ts';
 import { ProviderError, type Provider } from '../../providers/provider.ts';
 import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
-import { pace } from '../../store/sql/rate-slots.ts';
+import { reserveRateSlot, sendWhenDue } from '../../store/sql/rate-slots.ts';
 import { appendAudit, getTicket } from '../../store/sql/tickets.ts';
-import { ticketQueue } from '../../tickets/apply.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
 
@@ -15,7 +14,12 @@ export interface DecidePayload {
   action: 'approve' | 'reject';
   comment: string;
   attempt: number;
+  /** Its pace slot is already reserved: it waited for it in the job queue. */
+  slot?: boolean;
 }
+
+/** A task whose slot is further away than this waits in the job queue rather than holding a worker. */
+const HOLD_AT_MOST_MS = 500;
 
 /**
  * Approves or rejects the assistant's task in the IM (Lark: paced to LARK_RATE_PER_MINUTE across replicas). A 429
@@ -27,7 +31,17 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
   const provider = ticket && deps.providers[ticket.provider];
   if (!ticket || !provider) return;
   const rate = ticket.provider === 'lark' ? deps.config.lark.ratePerMinute : 0;
-  const startedAt = rate > 0 ? await pace(deps.pool, `lark:${deps.config.lark.appId}:decide`, 60_000 / rate) : new Date();
+  let startedAt = new Date();
+  if (rate > 0) {
+    const key = `lark:${deps.config.lark.appId}:decide`;
+    const wait = p.slot ? 0 : await reserveRateSlot(deps.pool, key, 60_000 / rate);
+    if (wait > HOLD_AT_MOST_MS) {
+      await addJob(deps.pool, { task: 'decide_task', payload: { ...p, slot: true }, runAt: new Date(Date.now() + wait), key: `decide:${ticket.id}:${p.task_id}:${p.attempt}:slot` });
+      return;
+    }
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    startedAt = await sendWhenDue(deps.pool, key, 60_000 / rate);
+  }
   const request = { definitionCode: ticket.definitionCode, instanceCode: ticket.instanceCode, taskId: p.task_id, assistant: provider.assistant, action: p.action, comment: p.comment };
   const started = performance.now();
   let outcome: 'done' | 'already_handled' | 'retry';
@@ -46,7 +60,7 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
   if (outcome === 'retry') {
     const delay = imRetryDelayMs(p.attempt, error?.retryAfterSeconds);
     deps.log.warn({ ticket: ticket.id, task: p.task_id, attempt: p.attempt, error: error?.message, retry_in_ms: delay }, `${provider.type} ${p.action} failed; retrying`);
-    await addJob(deps.pool, { task: 'decide_task', payload: { ...p, attempt: p.attempt + 1 }, queue: ticketQueue(ticket), runAt: new Date(Date.now() + delay), key: `decide:${ticket.id}:${p.task_id}:${p.attempt + 1}` });
+    await addJob(deps.pool, { task: 'decide_task', payload: { ...p, attempt: p.attempt + 1, slot: false }, runAt: new Date(Date.now() + delay), key: `decide:${ticket.id}:${p.task_id}:${p.attempt + 1}` });
     return;
   }
   await appendAudit(deps.pool, { ticketId: ticket.id, actor: 'ticketflow', event: p.action === 'approve' ? 'task_approved' : 'task_rejected', from: ticket.state, to: ticket.state, detail: { stage: p.stage, task_id: p.task_id, ...(outcome === 'already_handled' ? { note: 'the task was no longer pending' } : {}) } });

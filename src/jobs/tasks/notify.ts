@@ -27,6 +27,6 @@ export async function notifyTask(deps: JobDeps, p: { ticket_id: string; attempt:
   }
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: 'business', action: 'notify', attempt: p.attempt, request: { url: pipeline.notify_url, body }, status, error, latencyMs: performance.now() - started });
   if (error && p.attempt < 20) {
-    await addJob(deps.pool, { task: 'notify', payload: { ticket_id: ticket.id, attempt: p.attempt + 1 }, queue: `ticket:${ticket.id}`, runAt: new Date(Date.now() + Math.min(600_000, 1000 * 2 ** p.attempt)) });
+    await addJob(deps.pool, { task: 'notify', payload: { ticket_id: ticket.id, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + Math.min(600_000, 1000 * 2 ** p.attempt)) });
   }
 }

@@ -5,40 +5,44 @@ import type { Ticket } from '../../engine/ticket.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import type { NeutralInstance } from '../../providers/provider.ts';
 import { applyEvent } from '../../tickets/apply.ts';
-import { appendAudit, getTicketByInstance, insertTicket, lockTicket } from '../../store/sql/tickets.ts';
+import { noteEventOnTicket } from '../../store/sql/inbound-events.ts';
+import { appendAudit, getTicketByInstance, insertTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
 import type { JobDeps } from '../deps.ts';
+import { withInstanceLock } from '../instance-lock.ts';
 import { inTransaction } from '../transaction.ts';
 
 export const newTicketId = () => `tk_${randomBytes(12).toString('base64url')}`;
 
 /** Processes every unprocessed event of one instance, in the order they were stored. */
 export async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
-  const { rows } = await deps.pool.query<{ event_id: string }>(
-    `SELECT event_id FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,
-    [payload.provider, payload.instance_code],
-  );
-  for (const row of rows) await processEvent(deps, { provider: payload.provider, event_id: row.event_id });
+  await withInstanceLock(deps.pool, payload.provider, payload.instance_code, async () => {
+    const { rows } = await deps.pool.query<{ event_id: string; payload: Record<string, unknown> }>(
+      `SELECT event_id, payload FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,
+      [payload.provider, payload.instance_code],
+    );
+    let ticket: StoredTicket | undefined | null = null;
+    for (const row of rows) ticket = await processEvent(deps, { provider: payload.provider, event_id: row.event_id, payload: row.payload }, ticket);
+  });
 }
 
 /**
  * Turns one stored IM event into ticket transitions, through the provider's neutral view of it. Reads the
  * instance when it needs the form (a new ticket) or the task's node; everything it decides commits in one
- * transaction with the event marked processed.
+ * transaction with the event marked processed. Runs under the instance's lock; `known` is the instance's ticket
+ * as the previous event of the same run left it (`null`: not looked up yet). Returns the ticket, if any.
  */
-export async function processEvent(deps: JobDeps, payload: { provider: string; event_id: string }): Promise<void> {
-  const { rows } = await deps.pool.query('SELECT payload, processed_at FROM inbound_events WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
-  const row = rows[0];
-  if (!row || row.processed_at) return;
+async function processEvent(deps: JobDeps, row: { provider: string; event_id: string; payload: Record<string, unknown> }, known: StoredTicket | undefined | null): Promise<StoredTicket | undefined | null> {
+  const payload = row;
   const markProcessed = (client: { query: (q: string, v: unknown[]) => Promise<unknown> }) =>
     client.query('UPDATE inbound_events SET processed_at = now() WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
   const provider = deps.providers[payload.provider];
   const event = provider?.classify(row.payload) ?? { kind: 'other' as const };
   if (!provider || event.kind === 'other') {
     await markProcessed(deps.pool);
-    return;
+    return known;
   }
 
-  const existing = await getTicketByInstance(deps.pool, provider.type, event.instanceCode);
+  const existing = known ?? (await getTicketByInstance(deps.pool, provider.type, event.instanceCode));
   let pipeline: Pipeline | undefined = existing ? await deps.versions.get(existing.pipeline.name, existing.pipeline.version) : deps.registry.byDefinition(provider.type, event.definitionCode)?.pipeline;
   const closing = event.kind === 'instance' && event.status !== 'PENDING';
   if (!existing && pipeline?.origin === 'api') {
@@ -46,12 +50,12 @@ export async function processEvent(deps: JobDeps, payload: { provider: string; e
     const { rows: age } = await deps.pool.query('SELECT received_at > now() - interval \'2 minutes\' AS recent FROM inbound_events WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
     if (age[0]?.recent) throw new Error(`instance ${event.instanceCode} is not linked to a ticket yet`);
     await markProcessed(deps.pool);
-    return;
+    return existing;
   }
   if (!existing && (!pipeline || closing)) {
     // No pipeline is live for it (any more), or the instance ended before we ever saw it: nothing to drive.
     await markProcessed(deps.pool);
-    return;
+    return existing;
   }
   pipeline = pipeline!;
 
@@ -70,8 +74,12 @@ export async function processEvent(deps: JobDeps, payload: { provider: string; e
     ticketEvent = { type: 'instance_closed', status: event.status as 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' };
   }
 
+  if (existing && note) {
+    await noteEventOnTicket(deps.pool, existing.id, provider.type, payload.event_id, { ...note, event_id: payload.event_id });
+    return existing;
+  }
   if (!existing) await readInstance();
-  await inTransaction(deps.pool, async (client) => {
+  return inTransaction(deps.pool, async (client) => {
     let ticket = existing ? await lockTicket(client, existing.id) : undefined;
     if (!ticket) {
       const i = instance!;
@@ -91,5 +99,6 @@ export async function processEvent(deps: JobDeps, payload: { provider: string; e
       await appendAudit(client, { ticketId: ticket.id, actor: provider.type, event: 'im_task', from: ticket.state, to: ticket.state, detail: { ...note, event_id: payload.event_id } });
     }
     await markProcessed(client);
+    return ticket;
   });
 }

@@ -2,14 +2,16 @@ import type { TicketEvent } from '../../engine/events.ts';
 import { addJob } from '../../store/sql/add-job.ts';
 import { lockTicket, staleOpenTickets } from '../../store/sql/tickets.ts';
 import { applyEvent } from '../../tickets/apply.ts';
+import type { Provider } from '../../providers/provider.ts';
 import type { JobDeps } from '../deps.ts';
+import { withInstanceLock } from '../instance-lock.ts';
 import { inTransaction } from '../transaction.ts';
 
 /** Finds open tickets that have not moved for a while and queues a re-read of each instance. */
 export async function reconcileTask(deps: JobDeps): Promise<void> {
   const stale = await staleOpenTickets(deps.pool, deps.config.reconcileAfterMs, 200);
   for (const t of stale) {
-    await addJob(deps.pool, { task: 'reconcile_ticket', payload: { ticket_id: t.id }, queue: `${t.provider}:${t.instance_code}`, key: `reconcile:${t.id}` });
+    await addJob(deps.pool, { task: 'reconcile_ticket', payload: { ticket_id: t.id }, key: `reconcile:${t.id}` });
   }
   if (stale.length) deps.log.info({ tickets: stale.length }, 'reconciling tickets that have not moved');
 }
@@ -22,8 +24,12 @@ export async function reconcileTicketTask(deps: JobDeps, p: { ticket_id: string 
   const { rows } = await deps.pool.query('SELECT provider, instance_code, pipeline_name, pipeline_version FROM tickets WHERE id = $1', [p.ticket_id]);
   const provider = rows[0] && deps.providers[rows[0].provider];
   if (!rows[0] || !provider) return;
-  const pipeline = await deps.versions.get(rows[0].pipeline_name, rows[0].pipeline_version);
-  const instance = await provider.readInstance(rows[0].instance_code);
+  await withInstanceLock(deps.pool, rows[0].provider, rows[0].instance_code, () => reconcileInstance(deps, p.ticket_id, provider, rows[0]));
+}
+
+async function reconcileInstance(deps: JobDeps, ticketId: string, provider: Provider, row: { instance_code: string; pipeline_name: string; pipeline_version: number }): Promise<void> {
+  const pipeline = await deps.versions.get(row.pipeline_name, row.pipeline_version);
+  const instance = await provider.readInstance(row.instance_code);
   const events: TicketEvent[] = [];
   for (const task of instance.tasks) {
     if (!task.pending || task.userId !== provider.assistant) continue;
@@ -32,7 +38,7 @@ export async function reconcileTicketTask(deps: JobDeps, p: { ticket_id: string 
   }
   if (instance.status !== 'PENDING') events.push({ type: 'instance_closed', status: instance.status });
   await inTransaction(deps.pool, async (client) => {
-    let ticket = await lockTicket(client, p.ticket_id);
+    let ticket = await lockTicket(client, ticketId);
     for (const event of events) {
       if (!ticket) break;
       const t = await applyEvent(client, ticket, event, pipeline, 'reconciler');

@@ -3,8 +3,6 @@ import type { Pool, PoolClient } from 'pg';
 export interface JobSpec {
   task: string;
   payload: Record<string, unknown>;
-  /** Jobs of one queue run one at a time, in order: we use one queue per IM instance. */
-  queue?: string;
   runAt?: Date;
   /** A job with the same key that has not started is replaced rather than added again. */
   key?: string;
@@ -14,7 +12,7 @@ export interface JobSpec {
 /** Adds a graphile-worker job inside the caller's transaction, so it commits (or not) with the state change. */
 export async function addJob(db: Pool | PoolClient, job: JobSpec): Promise<void> {
   await db.query(
-    `SELECT graphile_worker.add_job($1::text, $2::json, queue_name => $3::text, run_at => $4::timestamptz, job_key => $5::text, max_attempts => $6::int)`,
-    [job.task, JSON.stringify(job.payload), job.queue ?? null, job.runAt?.toISOString() ?? null, job.key ?? null, job.maxAttempts ?? 25],
+    `SELECT graphile_worker.add_job($1::text, $2::json, run_at => $3::timestamptz, job_key => $4::text, max_attempts => $5::int)`,
+    [job.task, JSON.stringify(job.payload), job.runAt?.toISOString() ?? null, job.key ?? null, job.maxAttempts ?? 25],
   );
 }

@@ -39,11 +39,9 @@ export async function claimSend(pool: Pool, key: string, spacingMs: number): Pro
   return row.sent_at ? { sentAt: row.sent_at } : { waitMs: row.wait_ms };
 }
 
-/** Waits for a slot, then for the send gate: calls made through it are never closer than `spacingMs`. */
-export async function pace(pool: Pool, key: string, spacingMs: number): Promise<Date> {
+/** Waits for the send gate (after the caller's slot came): calls made through it are never closer than `spacingMs`. */
+export async function sendWhenDue(pool: Pool, key: string, spacingMs: number): Promise<Date> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const wait = await reserveRateSlot(pool, key, spacingMs);
-  if (wait > 0) await sleep(wait);
   for (;;) {
     const claim = await claimSend(pool, key, spacingMs);
     if ('sentAt' in claim) return claim.sentAt;

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Pool } from 'pg';
+import { createLogger } from '../log.ts';
+import { createPool, migrate } from '../store/database.ts';
+import { handOverOrphanedEffects } from '../store/sql/pending-effects.ts';
+import { testDatabase, type TestDatabase } from '../testing/database.ts';
+import { LocalDispatch, type TaskHandlers } from './local-dispatch.ts';
+import { attachDispatch, inTransaction, scheduleJob } from './transaction.ts';
+import { installJobSchema } from './worker.ts';
+
+let db: TestDatabase;
+let pool: Pool;
+before(async () => {
+  db = await testDatabase();
+  await migrate(db.url, createLogger('silent'));
+  pool = createPool(db.url, 6);
+  await installJobSchema(pool);
+});
+after(async () => {
+  await pool.end();
+  await db.close();
+});
+
+const log = createLogger('silent');
+const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
+  for (let i = 0; i < 200; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out waiting: ${what}`);
+};
+const pendingRows = async () => (await pool.query('SELECT task, payload, claimed_by FROM pending_effects ORDER BY id')).rows;
+const queuedJobs = async () => (await pool.query(`SELECT t.identifier AS task_identifier, j.payload, j.run_at > now() AS later FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id ORDER BY j.id`)).rows;
+const reset = () => pool.query('DELETE FROM pending_effects; DELETE FROM graphile_worker._private_jobs');
+
+test('effects committed in a transaction run right after the commit, and their rows go; a rolled-back transaction runs nothing', async () => {
+  await reset();
+  const ran: unknown[] = [];
+  const dispatch = new LocalDispatch(pool, { work: async (p) => void ran.push(p) }, 4, log);
+  const own = createPool(db.url, 4);
+  attachDispatch(own, dispatch);
+  await inTransaction(own, async (client) => {
+    await scheduleJob(client, { task: 'work', payload: { n: 1 } });
+    await scheduleJob(client, { task: 'work', payload: { n: 2 } });
+    assert.deepEqual(ran, [], 'nothing runs before the commit');
+  });
+  await until('both ran', () => ran.length === 2);
+  await assert.rejects(
+    inTransaction(own, async (client) => {
+      await scheduleJob(client, { task: 'work', payload: { n: 3 } });
+      throw new Error('rolled back');
+    }),
+  );
+  await until('finished rows deleted', async () => (await pendingRows()).length === 0);
+  assert.deepEqual(ran, [{ n: 1 }, { n: 2 }]);
+  assert.deepEqual(await queuedJobs(), [], 'nothing went to the job queue');
+  await dispatch.stop();
+  await own.end();
+});
+
+test('a delayed job and a task the dispatch does not run go to the job queue', async () => {
+  await reset();
+  const dispatch = new LocalDispatch(pool, { work: async () => undefined }, 4, log);
+  const own = createPool(db.url, 2);
+  attachDispatch(own, dispatch);
+  await inTransaction(own, async (client) => {
+    await scheduleJob(client, { task: 'work', payload: { n: 1 }, runAt: new Date(Date.now() + 60_000) });
+    await scheduleJob(client, { task: 'other', payload: { n: 2 } });
+  });
+  assert.deepEqual((await queuedJobs()).map((j) => [j.task_identifier, j.payload]), [['work', { n: 1 }], ['other', { n: 2 }]]);
+  assert.deepEqual(await pendingRows(), []);
+  await dispatch.stop();
+  await own.end();
+});
+
+test('a failing effect is handed to the job queue, to be retried there', async () => {
+  await reset();
+  const dispatch = new LocalDispatch(pool, { work: async () => Promise.reject(new Error('business down')) }, 4, log);
+  const own = createPool(db.url, 2);
+  attachDispatch(own, dispatch);
+  await inTransaction(own, (client) => scheduleJob(client, { task: 'work', payload: { n: 7 }, key: 'work:7' }));
+  await until('handed over', async () => (await queuedJobs()).length === 1);
+  assert.deepEqual(await queuedJobs(), [{ task_identifier: 'work', payload: { n: 7 }, later: true }]);
+  assert.deepEqual(await pendingRows(), []);
+  await dispatch.stop();
+  await own.end();
+});
+
+test('the effects of a process that stopped beating are handed over; a live one keeps its own', async () => {
+  await reset();
+  await pool.query(`INSERT INTO pending_effects (task, payload, claimed_by, created_at) VALUES
+    ('work', '{"n":"dead"}', 'inline:gone', now() - interval '1 minute'),
+    ('work', '{"n":"live"}', 'inline:alive', now() - interval '1 minute'),
+    ('work', '{"n":"fresh"}', 'inline:just-started', now())`);
+  await pool.query(`INSERT INTO worker_heartbeats (worker_id, process) VALUES ('inline:alive', 'test') ON CONFLICT (worker_id) DO UPDATE SET beat_at = now()`);
+  assert.equal(await handOverOrphanedEffects(pool, 20), 1);
+  assert.deepEqual((await queuedJobs()).map((j) => j.payload), [{ n: 'dead' }]);
+  assert.deepEqual((await pendingRows()).map((r) => r.payload.n), ['live', 'fresh']);
+});
+
+test('stopping hands the effects not yet started to the job queue and waits for those running', async () => {
+  await reset();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const ran: number[] = [];
+  const handlers: TaskHandlers = {
+    work: async (p) => {
+      ran.push(p.n as number);
+      await gate;
+    },
+  };
+  const dispatch = new LocalDispatch(pool, handlers, 1, log);
+  const own = createPool(db.url, 2);
+  attachDispatch(own, dispatch);
+  await inTransaction(own, async (client) => {
+    for (const n of [1, 2, 3]) await scheduleJob(client, { task: 'work', payload: { n } });
+  });
+  await until('the first started', () => ran.length === 1);
+  const stopped = dispatch.stop();
+  await until('the rest handed over', async () => (await queuedJobs()).length === 2);
+  let done = false;
+  void stopped.then(() => (done = true));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(done, false, 'stop waits for the running effect');
+  release();
+  await stopped;
+  assert.deepEqual(ran, [1]);
+  assert.deepEqual((await queuedJobs()).map((j) => j.payload.n), [2, 3]);
+  assert.deepEqual(await pendingRows(), [], 'the finished run is deleted at stop');
+  await own.end();
+});

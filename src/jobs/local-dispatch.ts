@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Pool } from 'pg';
+import type { Logger } from '../log.ts';
+import type { JobSpec } from '../store/sql/add-job.ts';
+import { deletePendingEffects, handOverPendingEffects, type PendingEffect } from '../store/sql/pending-effects.ts';
+
+export type TaskHandlers = Record<string, (payload: Record<string, unknown>) => Promise<void>>;
+
+/**
+ * A finished run's row is deleted within this many milliseconds (or as soon as this many have finished). A crash
+ * in between makes another replica run the effect again; every task tolerates that (a business call goes out
+ * only while its ticket still waits for it, with the same Idempotency-Key; a decided task counts as done).
+ */
+const FLUSH_AFTER_MS = 5;
+const FLUSH_AT = 100;
+
+/** A failed run goes to the durable queue, which retries it with graphile-worker's backoff from then on. */
+const RETRY_AFTER_FAILURE_MS = 1_000;
+
+/**
+ * Runs the effects a transaction of this process committed, right after the commit, instead of waiting for the
+ * job queue to hand them to a worker: no fetch, no lock round trips, no wake-up. Each effect was committed as a
+ * `pending_effects` row claimed by this dispatcher, so nothing is lost: a row is deleted once its run ends,
+ * handed to the durable queue if the run fails, and handed over by any replica if this process stops beating
+ * (it died). At most `limit` run at once; the rest wait in memory, their rows still claimed.
+ */
+export class LocalDispatch {
+  readonly id = `inline:${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly waiting: PendingEffect[] = [];
+  private running = 0;
+  private stopping = false;
+  private idle: Array<() => void> = [];
+  /** Rows of runs that ended, deleted together a moment later (one statement for many runs under load). */
+  private finished: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Runs that ended but whose row could not be deleted (the database was unreachable): retried by `tidy`. */
+  private readonly undeleted = new Set<string>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly handlers: TaskHandlers,
+    private readonly limit: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whether a job should be committed as a pending effect of this dispatcher rather than as a queue job. */
+  accepts(job: JobSpec): boolean {
+    return !this.stopping && !job.runAt && job.task in this.handlers;
+  }
+
+  /** Called after the commit that recorded `effects`. */
+  run(effects: readonly PendingEffect[]): void {
+    this.waiting.push(...effects);
+    this.pump();
+  }
+
+  get backlog(): number {
+    return this.waiting.length + this.running;
+  }
+
+  /** Deletes the rows of finished runs, including those an earlier attempt failed to delete. */
+  async tidy(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const id of this.finished.splice(0)) this.undeleted.add(id);
+    if (this.undeleted.size === 0) return;
+    const ids = [...this.undeleted];
+    await deletePendingEffects(this.pool, ids);
+    for (const id of ids) this.undeleted.delete(id);
+  }
+
+  /** Stops taking effects, hands the ones not started to the durable queue, waits for those running. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const left = this.waiting.splice(0);
+    if (left.length) await handOverPendingEffects(this.pool, left.map((e) => e.id), 0);
+    if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.tidy().catch(() => undefined);
+  }
+
+  private pump(): void {
+    while (this.running < this.limit && this.waiting.length > 0 && !this.stopping) {
+      const effect = this.waiting.shift()!;
+      this.running++;
+      void this.execute(effect).finally(() => {
+        this.running--;
+        if (this.running === 0 && (this.stopping || this.waiting.length === 0)) for (const done of this.idle.splice(0)) done();
+        this.pump();
+      });
+    }
+  }
+
+  private async execute(effect: PendingEffect): Promise<void> {
+    try {
+      await this.handlers[effect.job.task]!(effect.job.payload);
+    } catch (e) {
+      this.log.warn({ task: effect.job.task, err: (e as Error).message }, 'effect failed; handing it to the job queue');
+      await handOverPendingEffects(this.pool, [effect.id], RETRY_AFTER_FAILURE_MS).catch(() => this.log.warn({ task: effect.job.task }, 'could not hand the effect over; it will be when this process stops beating'));
+      return;
+    }
+    this.finished.push(effect.id);
+    if (this.finished.length >= FLUSH_AT) void this.tidy().catch(() => undefined);
+    else this.flushTimer ??= setTimeout(() => void this.tidy().catch(() => undefined), FLUSH_AFTER_MS);
+  }
+}

@@ -1,0 +1,42 @@
+import type { Pool, PoolClient } from 'pg';
+import type { InboundEvent } from '../../providers/lark/callback.ts';
+import { eventColumns } from './insert-events.ts';
+import type { PendingEffect } from './pending-effects.ts';
+
+export interface StoredEvents {
+  /** `provider:event_id` of the events that were new. */
+  stored: Set<string>;
+  /** One `process_events` effect per instance that got a new event, claimed by `claimer`. */
+  effects: PendingEffect[];
+}
+
+/**
+ * Stores a batch of events and, for each instance with a new one, a pending `process_events` effect: one
+ * statement, so both commit together and a redelivered event adds nothing. The effect processes every
+ * unprocessed event of its instance in order.
+ */
+export async function insertEventsWithEffects(db: Pool | PoolClient, events: readonly InboundEvent[], claimer: string): Promise<StoredEvents> {
+  const { rows } = await db.query<{ key: string | null; id: string | null; payload: Record<string, unknown> | null }>(
+    `WITH inserted AS (
+       INSERT INTO inbound_events (provider, event_id, event_type, definition_code, instance_code, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+       ON CONFLICT (provider, event_id) DO NOTHING
+       RETURNING provider, event_id, coalesce(instance_code, event_id) AS instance),
+     effects AS (
+       INSERT INTO pending_effects (task, payload, claimed_by)
+       SELECT 'process_events', jsonb_build_object('provider', provider, 'instance_code', instance), $7
+       FROM (SELECT DISTINCT provider, instance FROM inserted) i
+       RETURNING id, payload)
+     SELECT provider || ':' || event_id AS key, NULL::bigint AS id, NULL::jsonb AS payload FROM inserted
+     UNION ALL
+     SELECT NULL, id, payload FROM effects`,
+    [...eventColumns(events), claimer],
+  );
+  const stored = new Set<string>();
+  const effects: PendingEffect[] = [];
+  for (const r of rows) {
+    if (r.key) stored.add(r.key);
+    else effects.push({ id: String(r.id), job: { task: 'process_events', payload: r.payload! } });
+  }
+  return { stored, effects };
+}
