@@ -62,7 +62,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     }
     await migrate(url, log);
     // Each running job or effect may hold a second connection (an instance lock) while it queries.
-    const pool = createPool(url, 2 * config.workerConcurrency + 10);
+    const pool = createPool(url, 2 * config.workerConcurrency + 20);
     cleanup.push(() => pool.end());
     await installJobSchema(pool);
     const versions = new PipelineVersions(pool);
@@ -120,16 +120,22 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl }), config.dingtalk.assistantUserId);
     }
     const deps: JobDeps = { config, pool, log, metrics, registry, versions, providers, secret: secretOf };
-    const dispatch = new LocalDispatch(pool, taskHandlers(deps), config.workerConcurrency, log);
-    const jobs = await startJobWorker(deps, dispatch);
-    cleanup.push(() => withGrace(jobs.stop(), config.shutdownGraceMs, () => log.warn('jobs still running at the end of the grace period; other replicas will take them over')));
-    attachDispatch(pool, dispatch);
-    cleanup.push(() => withGrace(dispatch.stop(), config.shutdownGraceMs, () => log.warn('effects still running at the end of the grace period; other replicas will take them over')));
+    // TICKETFLOW_WORKER_CONCURRENCY=0: a replica that takes events and serves the console and API, and leaves
+    // every effect to the job queue, for the replicas that run work.
+    const dispatch = config.workerConcurrency > 0 ? new LocalDispatch(pool, taskHandlers(deps), config.workerConcurrency, log) : undefined;
+    if (dispatch) {
+      const jobs = await startJobWorker(deps, dispatch);
+      cleanup.push(() => withGrace(jobs.stop(), config.shutdownGraceMs, () => log.warn('jobs still running at the end of the grace period; other replicas will take them over')));
+      attachDispatch(pool, dispatch);
+      cleanup.push(() => withGrace(dispatch.stop(), config.shutdownGraceMs, () => log.warn('effects still running at the end of the grace period; other replicas will take them over')));
+    } else {
+      log.info('TICKETFLOW_WORKER_CONCURRENCY is 0: this replica runs no effects; the job queue holds them for the others');
+    }
 
     const inbox = new EventInbox(pool, {
       insert: async (db, events) => {
-        const { stored, effects } = await insertEventsWithEffects(db, events, dispatch.id);
-        dispatch.run(effects);
+        const { stored, effects } = await insertEventsWithEffects(db, events, dispatch?.id);
+        dispatch?.run(effects);
         return stored;
       },
       onBatch: (n) => metrics.inboxBatchSize.observe(n),

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       LARK_VERIFICATION_TOKEN: benchKeys.verificationToken,
       LARK_ASSISTANT_USER_ID: 'assistant',
       TICKETFLOW_SECRET_ADMIN_PERMISSION: 'b'.repeat(40),
+      // An intake-only replica: like the naive handler it stores and answers; processing is measured by `tickets`.
+      TICKETFLOW_WORKER_CONCURRENCY: '0',
     };
     url = (await startRuntime(loadConfig(env), log, { env })).url;
   } else {

@@ -42,7 +42,7 @@ async function startServer(mode: string, databaseUrl: string): Promise<{ url: st
 const labels: Record<string, string> = {
   bare: 'bare Koa JSON handler (no verify, no store)',
   naive: 'naive: verify+decrypt+INSERT, one txn per event',
-  ticketflow: 'ticketflow intake (group commit inbox)',
+  ticketflow: 'ticketflow intake (group commit, intake-only)',
 };
 
 export async function benchIntake(): Promise<void> {

@@ -5,6 +5,7 @@ import { createLogger } from '../log.ts';
 import type { InboundEvent } from '../providers/lark/callback.ts';
 import { createPool, migrate } from '../store/database.ts';
 import { testDatabase, type TestDatabase } from '../testing/database.ts';
+import { installJobSchema } from '../jobs/worker.ts';
 import { EventInbox } from './inbox.ts';
 
 let db: TestDatabase;
@@ -13,6 +14,7 @@ before(async () => {
   db = await testDatabase();
   await migrate(db.url, createLogger('silent'));
   pool = createPool(db.url, 4);
+  await installJobSchema(pool);
 });
 after(async () => {
   await pool.end();
@@ -49,4 +51,18 @@ test('with the effect-recording insert, a batch of new events adds one process_e
     ['process_events', 'I', 'claimer-a'],
     ['process_events', 'J', 'claimer-a'],
   ]);
+});
+
+test('without a claimer (a replica that runs no effects), the batch adds one process_events job naming its instances to the queue instead', async () => {
+  const { insertEventsWithEffects } = await import('../store/sql/insert-events-with-effects.ts');
+  const other = (id: string): InboundEvent => ({ ...event(id), instanceCode: 'K' });
+  const before = (await pool.query('SELECT count(*)::int AS n FROM pending_effects')).rows[0].n;
+  const result = await insertEventsWithEffects(pool, [other('q-1'), other('q-2'), { ...other('q-3'), instanceCode: 'L' }], undefined);
+  assert.equal(result.stored.size, 3);
+  assert.deepEqual(result.effects, []);
+  assert.equal((await pool.query('SELECT count(*)::int AS n FROM pending_effects')).rows[0].n, before, 'no pending effect');
+  const { rows } = await pool.query(
+    `SELECT t.identifier, j.payload FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id`,
+  );
+  assert.deepEqual(rows.map((r) => [r.identifier, r.payload.provider, [...r.payload.instance_codes].sort()]), [['process_events', 'lark', ['K', 'L']]]);
 });

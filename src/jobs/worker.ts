@@ -10,7 +10,7 @@ import { commentTask } from './tasks/comment.ts';
 import { createInstanceTask } from './tasks/create-instance.ts';
 import { notifyTask } from './tasks/notify.ts';
 import { decideTaskTask, type DecidePayload } from './tasks/decide-task.ts';
-import { processInstanceEvents } from './tasks/process-event.ts';
+import { processEvents, type ProcessEventsPayload } from './tasks/process-event.ts';
 import { reconcileTask, reconcileTicketTask } from './tasks/reconcile.ts';
 import { stageDeadlineTask } from './tasks/stage-deadline.ts';
 
@@ -38,7 +38,7 @@ export async function installJobSchema(pool: Pool): Promise<void> {
 /** Every task by name, for the job queue and for the local dispatch. */
 export function taskHandlers(deps: JobDeps): TaskHandlers {
   return {
-    process_events: (p) => processInstanceEvents(deps, p as { provider: string; instance_code: string }),
+    process_events: (p) => processEvents(deps, p as ProcessEventsPayload),
     call_business: (p) => callBusinessTask(deps, p as never),
     decide_task: (p) => decideTaskTask(deps, p as unknown as DecidePayload),
     comment: (p) => commentTask(deps, p as never),

@@ -188,4 +188,36 @@ describe('resilience', () => {
     t.diagnostic(`all ${codes.length} check calls made while ${approvals} approvals had gone out`);
     assert.ok(approvals <= 4, `the check calls waited for ${approvals} paced approvals`);
   });
+
+  test('an intake-only replica (TICKETFLOW_WORKER_CONCURRENCY=0) takes every event; another replica does the work', async (t) => {
+    const db = await testDatabase();
+    const business = await new FakeBusiness(testSecret).start();
+    const lark = await startLarkSimulator({ encryptKey: 'k-split', verificationToken: 'vt-split', approveRatePerMinute: 0 });
+    const pipelines = await pipelinesFor(business.url);
+    await defineApprovals(lark, pipelines);
+    const stopApproving = approveManagersContinuously(lark);
+    const intake = await startServe(runtimeEnv(db.url, lark, pipelines, { TICKETFLOW_WORKER_CONCURRENCY: '0' }), await freePort());
+    const worker = await startServe(runtimeEnv(db.url, lark, pipelines), await freePort());
+    t.after(async () => {
+      stopApproving();
+      intake.child.kill('SIGKILL');
+      worker.child.kill('SIGKILL');
+      await lark.close();
+      await business.close();
+      await db.close();
+      await rm(pipelines, { recursive: true, force: true });
+    });
+    lark.setCallbackUrl(`${intake.url}/api/v1/lark/callback`);
+    const codes = Array.from({ length: 5 }, () => lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
+    const pool = createPool(db.url, 2);
+    t.after(() => pool.end());
+    await until('all 5 tickets completed', async () => (await pool.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'completed'")).rows[0].n === 5, 60_000);
+    await until('every event delivered to the intake replica', () => lark.pusher.deliveries.every((d) => d.status === 'delivered'), 10_000);
+    await until('nothing left pending', async () => (await pool.query('SELECT count(*)::int AS n FROM pending_effects')).rows[0].n === 0, 5_000);
+    for (const code of codes) {
+      const ticket = (await getTicketByInstance(pool, 'lark', code))!;
+      assert.equal(business.callsFor('check', ticket.id).length, 1);
+      assert.equal(business.callsFor('execute', ticket.id).length, 1);
+    }
+  });
 });

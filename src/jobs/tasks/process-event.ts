@@ -13,8 +13,15 @@ import { inTransaction } from '../transaction.ts';
 
 export const newTicketId = () => `tk_${randomBytes(12).toString('base64url')}`;
 
-/** Processes every unprocessed event of one instance, in the order they were stored. */
-export async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
+export type ProcessEventsPayload = { provider: string; instance_code: string } | { provider: string; instance_codes: string[] };
+
+/** Processes every unprocessed event of the instance (or of each instance, one after the other), in stored order. */
+export async function processEvents(deps: JobDeps, payload: ProcessEventsPayload): Promise<void> {
+  const codes = 'instance_codes' in payload ? payload.instance_codes : [payload.instance_code];
+  for (const code of codes) await processInstanceEvents(deps, { provider: payload.provider, instance_code: code });
+}
+
+async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
   await withInstanceLock(deps.pool, payload.provider, payload.instance_code, async () => {
     const { rows } = await deps.pool.query<{ event_id: string; payload: Record<string, unknown> }>(
       `SELECT event_id, payload FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,
