@@ -9,6 +9,11 @@ export interface DingTalkApiOptions {
   oapiBaseUrl?: string;
 }
 
+/** The old API's rate-limit codes: every app of the company (90018), the whole platform (90002), an ISV app (90019). */
+const OAPI_LIMIT_CODES = new Set([90002, 90018, 90019]);
+/** The new API's: `Forbidden.AccessDenied.QpsLimitForApi` and its siblings (per app, per organization). */
+const isQpsLimit = (code: string) => /^Forbidden\.AccessDenied\.QpsLimit/.test(code);
+
 /** DingTalk's new API: an app access token (cached, renewed on 401), JSON in and out, string error codes. */
 export class DingTalkApi {
   private token?: { value: string; expires: number };
@@ -65,7 +70,8 @@ export class DingTalkApi {
     }
     const data = (await res.json()) as { errcode?: number; errmsg?: string; result?: { userid?: string } };
     if (data.errcode === 60121) return undefined;
-    if (data.errcode !== 0) throw new ProviderError(`DingTalk getbymobile ${data.errcode}: ${data.errmsg}`, false, res.status, undefined, data.errcode);
+    const limited = OAPI_LIMIT_CODES.has(data.errcode ?? 0);
+    if (data.errcode !== 0) throw new ProviderError(`DingTalk getbymobile ${data.errcode}: ${data.errmsg}`, limited, res.status, limited ? 1 : undefined, data.errcode);
     return data.result?.userid;
   }
 
@@ -104,8 +110,12 @@ export class DingTalkApi {
     }
     const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (!res.ok) {
+      const code = String(data.code ?? '');
+      const limited = res.status === 429 || isQpsLimit(code);
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new ProviderError(`DingTalk ${res.status} ${String(data.code ?? '')}: ${String(data.message ?? '')}`, res.status === 429 || res.status >= 500, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined, String(data.code ?? ''));
+      // A QPS limit is per second: a second's wait is enough.
+      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : limited ? 1 : undefined;
+      throw new ProviderError(`DingTalk ${res.status} ${code}: ${String(data.message ?? '')}`, limited || res.status >= 500, res.status, wait, code);
     }
     return data;
   }

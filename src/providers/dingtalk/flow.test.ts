@@ -107,6 +107,24 @@ describe('DingTalk through HTTP push: the same pipelines and business contract',
     assert.equal((await ticket(id))!.state, 'rejected_by_check');
   });
 
+  test("DingTalk's QPS limit: refused calls wait a second and are retried, and the ticket completes", async () => {
+    business.reply = (c) => ({ status: 200, body: { ticket_id: c.body.ticket_id, result: true, msg: 'ok' } });
+    const before = ding.calls.length;
+    ding.rateLimitNext(3);
+    const id = ding.model.start({ processCode: PROCESS, originatorUserId: 'dev-li', formComponentValues: values() }).processInstanceId;
+    await until('the DBA task', () => dba(id), 15_000);
+    const task = dba(id)!;
+    ding.model.execute({ processInstanceId: id, taskId: task.taskId, actionerUserId: task.userId, result: 'agree' });
+    const waiting = await until('awaiting the execute callback', async () => ((await ticket(id))?.state === 'awaiting_execute_callback' ? ticket(id) : undefined), 15_000);
+    assert.equal((await business.callback(`${stack.runtime.url}/api/v1/callback/execute`, { ticket_id: waiting!.id, result: true })).status, 200);
+    await until('completed in DingTalk', () => ding.model.instance(id).status === 'COMPLETED', 15_000);
+    const refused = ding.calls.slice(before).filter((c) => c.status === 403);
+    assert.equal(refused.length, 3);
+    const t = (await ticket(id))!;
+    assert.equal(business.callsFor('check', t.id).length, 1);
+    assert.equal(business.callsFor('execute', t.id).length, 1);
+  });
+
   test('a forged push is refused with 401 and nothing stored; the URL check gets the encrypted success', async () => {
     const url = `${stack.runtime.url}/api/v1/dingtalk/callback`;
     const sealed = ding.pusher.sealFor(url, JSON.stringify({ EventType: 'bpms_instance_change', processInstanceId: 'forged', processCode: PROCESS, type: 'finish', result: 'agree' }));

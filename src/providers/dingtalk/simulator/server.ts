@@ -18,6 +18,8 @@ export interface DingTalkSimulatorOptions {
   retryDelaysMs?: number[];
   /** How events reach the app: HTTP push (default) or the Stream gateway. */
   mode?: 'http' | 'stream';
+  /** Calls per second the app may make to one API (DingTalk's standard edition: 20); 0 = unlimited. */
+  qpsLimit?: number;
 }
 
 export interface DingTalkSimulator {
@@ -29,12 +31,15 @@ export interface DingTalkSimulator {
   calls: Array<{ method: string; path: string; body: unknown; status: number; at: number }>;
   setCallbackUrl(url: string | undefined): void;
   expireTokens(): void;
+  /** The next `count` API calls are refused as over DingTalk's QPS limit. */
+  rateLimitNext(count: number): void;
   close(): Promise<void>;
 }
 
 /**
  * A DingTalk simulator: the new-API endpoints a provider needs (access token, read an instance, execute a task,
- * comment) with DingTalk's shapes and string error codes, and HTTP push of bpms events with its crypto.
+ * comment) with DingTalk's shapes and string error codes, per-API QPS limits, and HTTP push of bpms events with its
+ * crypto.
  */
 export async function startDingTalkSimulator(options: DingTalkSimulatorOptions = {}): Promise<DingTalkSimulator> {
   const opts = {
@@ -50,6 +55,23 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
   const model = new DingTalkModel((e: DtEvent) => (opts.mode === 'stream' ? gateway.push(e) : pusher.push(e)));
   const tokens = new Map<string, number>();
   const calls: DingTalkSimulator['calls'] = [];
+  const qpsLimit = opts.qpsLimit ?? 20;
+  const recent = new Map<string, number[]>();
+  let forcedLimits = 0;
+  /** DingTalk limits each app's calls per API per second; the caller is told to slow down, not queued. */
+  const overLimit = (api: string): boolean => {
+    if (forcedLimits > 0) {
+      forcedLimits--;
+      return true;
+    }
+    if (qpsLimit <= 0) return false;
+    const now = Date.now();
+    const window = (recent.get(api) ?? []).filter((t) => t > now - 1000);
+    recent.set(api, window);
+    if (window.length >= qpsLimit) return true;
+    window.push(now);
+    return false;
+  };
 
   const app = new Koa();
   const router = new Router();
@@ -69,6 +91,7 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
     const token = ctx.get('x-acs-dingtalk-access-token');
     const exp = tokens.get(token);
     if (!exp || exp < Date.now()) throw new DingTalkApiError('InvalidAuthentication', '不合法的access_token', 401);
+    if (overLimit(`${ctx.method} ${ctx.path}`)) throw new DingTalkApiError('Forbidden.AccessDenied.QpsLimitForApi', '当前应用调用该接口的频率超过了限制,请稍后重试', 403);
     await next();
   };
 
@@ -109,6 +132,10 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
     const exp = tokens.get(token);
     if (!exp || exp < Date.now()) {
       ctx.body = { errcode: 40014, errmsg: '不合法的access_token' };
+      return;
+    }
+    if (overLimit('POST /topapi/v2/user/getbymobile')) {
+      ctx.body = { errcode: 90018, errmsg: '当前企业所有应用调用该接口次数过多,请求被暂时禁用了,请稍后重试' };
       return;
     }
     const userid = model.directory.get(String(body(ctx).mobile ?? ''));
@@ -171,6 +198,9 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
     },
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0);
+    },
+    rateLimitNext(count) {
+      forcedLimits = count;
     },
     async close() {
       pusher.close();
