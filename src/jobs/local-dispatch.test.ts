@@ -130,3 +130,32 @@ test('stopping hands the effects not yet started to the job queue and waits for 
   assert.deepEqual(await pendingRows(), [], 'the finished run is deleted at stop');
   await own.end();
 });
+
+test('a failed run that could not be handed over (the database was unreachable) is handed over by the next tidy', async () => {
+  await reset();
+  let refuseHandOver = true;
+  const flaky = new Proxy(pool, {
+    get(target, prop) {
+      if (prop !== 'query') return Reflect.get(target, prop);
+      return (text: string, values?: unknown[]) => {
+        if (refuseHandOver && String(text).includes('graphile_worker.add_job')) {
+          refuseHandOver = false;
+          return Promise.reject(new Error('connection terminated'));
+        }
+        return target.query(text, values);
+      };
+    },
+  });
+  const dispatch = new LocalDispatch(flaky, { work: async () => Promise.reject(new Error('business down')) }, 2, log);
+  const own = createPool(db.url, 2);
+  attachDispatch(own, dispatch);
+  await inTransaction(own, (client) => scheduleJob(client, { task: 'work', payload: { n: 9 } }));
+  await until('the hand-over was refused', () => !refuseHandOver);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual((await pendingRows()).map((r) => r.payload), [{ n: 9 }], 'still pending, claimed by the live process');
+  await dispatch.tidy();
+  assert.deepEqual((await queuedJobs()).map((j) => j.payload), [{ n: 9 }]);
+  assert.deepEqual(await pendingRows(), []);
+  await dispatch.stop();
+  await own.end();
+});

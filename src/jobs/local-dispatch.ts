@@ -36,6 +36,8 @@ export class LocalDispatch {
   private flushTimer: NodeJS.Timeout | undefined;
   /** Runs that ended but whose row could not be deleted (the database was unreachable): retried by `tidy`. */
   private readonly undeleted = new Set<string>();
+  /** Runs that failed and could not be handed to the job queue either: retried by `tidy`. */
+  private readonly unhanded = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
@@ -59,11 +61,19 @@ export class LocalDispatch {
     return this.waiting.length + this.running;
   }
 
-  /** Deletes the rows of finished runs, including those an earlier attempt failed to delete. */
+  /**
+   * Deletes the rows of finished runs, and hands failed runs to the job queue, including those an earlier attempt
+   * could not (the database was unreachable). Runs every few seconds and at stop.
+   */
   async tidy(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const id of this.finished.splice(0)) this.undeleted.add(id);
+    if (this.unhanded.size > 0) {
+      const ids = [...this.unhanded];
+      await handOverPendingEffects(this.pool, ids, RETRY_AFTER_FAILURE_MS);
+      for (const id of ids) this.unhanded.delete(id);
+    }
     if (this.undeleted.size === 0) return;
     const ids = [...this.undeleted];
     await deletePendingEffects(this.pool, ids);
@@ -96,7 +106,7 @@ export class LocalDispatch {
       await this.handlers[effect.job.task]!(effect.job.payload);
     } catch (e) {
       this.log.warn({ task: effect.job.task, err: (e as Error).message }, 'effect failed; handing it to the job queue');
-      await handOverPendingEffects(this.pool, [effect.id], RETRY_AFTER_FAILURE_MS).catch(() => this.log.warn({ task: effect.job.task }, 'could not hand the effect over; it will be when this process stops beating'));
+      await handOverPendingEffects(this.pool, [effect.id], RETRY_AFTER_FAILURE_MS).catch(() => this.unhanded.add(effect.id));
       return;
     }
     this.finished.push(effect.id);
