@@ -11,6 +11,10 @@ export function attachDispatch(pool: Pool, dispatch: LocalDispatch): void {
   dispatchers.set(pool, dispatch);
 }
 
+export function dispatchFor(pool: Pool): LocalDispatch | undefined {
+  return dispatchers.get(pool);
+}
+
 /** Runs `fn` in a transaction on one pooled client; rolls back and discards the client on error. */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

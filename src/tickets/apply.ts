@@ -1,11 +1,12 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Effect, TicketEvent } from '../engine/events.ts';
 import { transition, type Transition } from '../engine/machine.ts';
 import type { Ticket } from '../engine/ticket.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
-import { scheduleJob } from '../jobs/transaction.ts';
+import { dispatchFor, scheduleJob } from '../jobs/transaction.ts';
 import type { JobSpec } from '../store/sql/add-job.ts';
-import { appendAudit, updateTicket } from '../store/sql/tickets.ts';
+import { commitTransition } from '../store/sql/commit-transition.ts';
+import { appendAudit, updateTicket, type StoredTicket } from '../store/sql/tickets.ts';
 
 /**
  * Applies an event to a locked ticket inside the caller's transaction: the new state, its audit entry and a job
@@ -18,6 +19,39 @@ export async function applyEvent(client: PoolClient, ticket: Ticket, event: Tick
   await appendAudit(client, { ticketId: ticket.id, actor, event: event.type, from: ticket.state, to: t.ticket.state, detail: { ...eventDetail(event), ...detail, effects: t.effects.map((e) => e.type) } });
   for (const effect of t.effects) await scheduleJob(client, jobFor(t.ticket, effect));
   return t;
+}
+
+/**
+ * Applies an event to a ticket as read (no lock held) and writes the outcome in one statement that succeeds only
+ * if the ticket is still at the version read; its effects then run at once. Returns `conflict` when another writer
+ * changed the ticket first (the caller then takes the locking path), and nothing was written.
+ */
+export async function applyEventAtomically(
+  pool: Pool,
+  ticket: StoredTicket,
+  event: TicketEvent,
+  pipeline: Pipeline,
+  actor: string,
+  detail: Record<string, unknown> = {},
+  processedEvent?: { provider: string; eventId: string },
+): Promise<(Transition & { ticket: StoredTicket }) | 'conflict'> {
+  const t = transition(ticket, event, pipeline, new Date());
+  if (!t.changed) return { ...t, ticket };
+  const dispatch = dispatchFor(pool);
+  const jobs = t.effects.map((e) => jobFor(t.ticket, e));
+  const { written, effects } = await commitTransition(pool, {
+    ticketId: ticket.id,
+    version: ticket.version,
+    after: t.ticket,
+    audit: { actor, event: event.type, from: ticket.state, to: t.ticket.state, detail: { ...eventDetail(event), ...detail, effects: t.effects.map((e) => e.type) } },
+    pending: jobs.filter((j) => dispatch?.accepts(j)),
+    claimer: dispatch?.id,
+    queued: jobs.filter((j) => !dispatch?.accepts(j)),
+    processedEvent,
+  });
+  if (!written) return 'conflict';
+  if (effects.length) dispatch!.run(effects);
+  return { ...t, ticket: { ...ticket, ...t.ticket, version: ticket.version + 1 } };
 }
 
 export function jobFor(ticket: Ticket, effect: Effect): JobSpec {

@@ -5,7 +5,7 @@ import type { TicketEvent } from '../../engine/events.ts';
 import { expects } from '../../engine/machine.ts';
 import type { Stage } from '../../engine/ticket.ts';
 import { parseDuration } from '../../pipeline/duration.ts';
-import { applyEvent } from '../../tickets/apply.ts';
+import { applyEvent, applyEventAtomically } from '../../tickets/apply.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
 import { getTicket, lockTicket } from '../../store/sql/tickets.ts';
 import type { JobDeps } from '../deps.ts';
@@ -53,6 +53,7 @@ export async function callBusinessTask(deps: JobDeps, payload: { ticket_id: stri
       : outcome.kind === 'accepted'
         ? { type: 'business_accepted', stage: payload.stage, deadlineAt: new Date(Date.now() + parseDuration(spec.deadline ?? '1h')).toISOString() }
         : { type: 'business_unreachable', stage: payload.stage, attempt: payload.attempt, error: outcome.error, retryInMs: outcome.retryInMs, final };
+  if ((await applyEventAtomically(deps.pool, ticket, event, pipeline, 'business')) !== 'conflict') return;
   await inTransaction(deps.pool, async (client) => {
     const locked = await lockTicket(client, ticket.id);
     if (locked) await applyEvent(client, locked, event, pipeline, 'business');

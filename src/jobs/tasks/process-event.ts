@@ -4,7 +4,7 @@ import { openTicket } from '../../engine/machine.ts';
 import type { Ticket } from '../../engine/ticket.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import type { NeutralInstance } from '../../providers/provider.ts';
-import { applyEvent } from '../../tickets/apply.ts';
+import { applyEvent, applyEventAtomically } from '../../tickets/apply.ts';
 import { noteEventOnTicket } from '../../store/sql/inbound-events.ts';
 import { appendAudit, getTicketByInstance, insertTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
 import type { JobDeps } from '../deps.ts';
@@ -85,6 +85,15 @@ async function processEvent(deps: JobDeps, row: { provider: string; event_id: st
     await noteEventOnTicket(deps.pool, existing.id, provider.type, payload.event_id, { ...note, event_id: payload.event_id });
     return existing;
   }
+  if (existing && ticketEvent) {
+    const t = await applyEventAtomically(deps.pool, existing, ticketEvent, pipeline, provider.type, { event_id: payload.event_id }, { provider: payload.provider, eventId: payload.event_id });
+    if (t !== 'conflict') {
+      if (t.changed) deps.metrics.ticketTransitions.inc({ pipeline: existing.pipeline.name, state: t.ticket.state });
+      else await markProcessed(deps.pool);
+      return t.ticket;
+    }
+    // Another writer (a business reply, an operator) changed the ticket since it was read: take the lock.
+  }
   if (!existing) await readInstance();
   return inTransaction(deps.pool, async (client) => {
     let ticket = existing ? await lockTicket(client, existing.id) : undefined;
@@ -102,6 +111,7 @@ async function processEvent(deps: JobDeps, row: { provider: string; event_id: st
     if (ticketEvent) {
       const t = await applyEvent(client, ticket, ticketEvent, pipeline!, provider.type, { event_id: payload.event_id });
       if (t.changed) deps.metrics.ticketTransitions.inc({ pipeline: ticket.pipeline.name, state: t.ticket.state });
+      if (t.changed) ticket = { ...ticket, ...t.ticket, version: ticket.version + 1 };
     } else if (note) {
       await appendAudit(client, { ticketId: ticket.id, actor: provider.type, event: 'im_task', from: ticket.state, to: ticket.state, detail: { ...note, event_id: payload.event_id } });
     }

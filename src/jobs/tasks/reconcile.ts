@@ -42,7 +42,7 @@ async function reconcileInstance(deps: JobDeps, ticketId: string, provider: Prov
     for (const event of events) {
       if (!ticket) break;
       const t = await applyEvent(client, ticket, event, pipeline, 'reconciler');
-      ticket = { ...t.ticket, createdAt: ticket.createdAt, updatedAt: ticket.updatedAt };
+      ticket = { ...t.ticket, createdAt: ticket.createdAt, updatedAt: ticket.updatedAt, version: ticket.version + (t.changed ? 1 : 0) };
     }
   });
 }

@@ -18,9 +18,11 @@ type TicketRow = {
   deadline_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  version: number;
 };
 
-export type StoredTicket = Ticket & { fieldProblems?: string[]; createdAt: Date; updatedAt: Date };
+/** A ticket as stored; `version` counts its updates. */
+export type StoredTicket = Ticket & { fieldProblems?: string[]; createdAt: Date; updatedAt: Date; version: number };
 
 export function fromRow(r: TicketRow): StoredTicket {
   return {
@@ -41,10 +43,11 @@ export function fromRow(r: TicketRow): StoredTicket {
     results: r.data.results ?? {},
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    version: r.version,
   };
 }
 
-function data(t: Ticket & { fieldProblems?: string[] }) {
+export function data(t: Ticket & { fieldProblems?: string[] }) {
   return JSON.stringify({ applicant: t.applicant, fields: t.fields, fieldProblems: t.fieldProblems, tasks: t.tasks, results: t.results });
 }
 
@@ -79,7 +82,7 @@ export async function getTicket(db: Db, id: string): Promise<StoredTicket | unde
 
 export async function updateTicket(db: Db, t: Ticket & { fieldProblems?: string[] }): Promise<void> {
   await db.query(
-    `UPDATE tickets SET state = $2, stage = $3, attempts = $4, data = $5, deadline_at = $6, instance_code = $7, serial_number = $8, updated_at = now() WHERE id = $1`,
+    `UPDATE tickets SET state = $2, stage = $3, attempts = $4, data = $5, deadline_at = $6, instance_code = $7, serial_number = $8, updated_at = now(), version = version + 1 WHERE id = $1`,
     [t.id, t.state, t.stage ?? null, t.attempts, data(t), t.deadlineAt ?? null, t.instanceCode, t.serialNumber ?? null],
   );
 }
