@@ -16,7 +16,7 @@ export async function applyEvent(client: PoolClient, ticket: Ticket, event: Tick
   const t = transition(ticket, event, pipeline, new Date());
   if (!t.changed) return t;
   await updateTicket(client, t.ticket);
-  await appendAudit(client, { ticketId: ticket.id, actor, event: event.type, from: ticket.state, to: t.ticket.state, detail: { ...eventDetail(event), ...detail, effects: t.effects.map((e) => e.type) } });
+  await appendAudit(client, { ticketId: ticket.id, ...auditOf(ticket, t, event, actor, detail) });
   for (const effect of t.effects) await scheduleJob(client, jobFor(t.ticket, effect));
   return t;
 }
@@ -43,7 +43,7 @@ export async function applyEventAtomically(
     ticketId: ticket.id,
     version: ticket.version,
     after: t.ticket,
-    audit: { actor, event: event.type, from: ticket.state, to: t.ticket.state, detail: { ...eventDetail(event), ...detail, effects: t.effects.map((e) => e.type) } },
+    audit: auditOf(ticket, t, event, actor, detail),
     pending: jobs.filter((j) => dispatch?.accepts(j)),
     claimer: dispatch?.id,
     queued: jobs.filter((j) => !dispatch?.accepts(j)),
@@ -69,6 +69,10 @@ export function jobFor(ticket: Ticket, effect: Effect): JobSpec {
     case 'notify':
       return { task: 'notify', payload: { ticket_id: ticket.id, attempt: 1 }, key: `notify:${ticket.id}` };
   }
+}
+
+function auditOf(before: Ticket, t: Transition, event: TicketEvent, actor: string, detail: Record<string, unknown>) {
+  return { actor, event: event.type, from: before.state, to: t.ticket.state, detail: { ...eventDetail(event), ...detail, effects: t.effects.map((e) => e.type) } };
 }
 
 /** The audit keeps what the event said, but never the business's free text beyond what the requester sees. */

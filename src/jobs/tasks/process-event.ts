@@ -34,16 +34,15 @@ async function processInstanceEvents(deps: JobDeps, payload: { provider: string;
 
 /**
  * Turns one stored IM event into ticket transitions, through the provider's neutral view of it. Reads the
- * instance when it needs the form (a new ticket) or the task's node; everything it decides commits in one
- * transaction with the event marked processed. Runs under the instance's lock; `known` is the instance's ticket
- * as the previous event of the same run left it (`null`: not looked up yet). Returns the ticket, if any.
+ * instance when it needs the form (a new ticket) or the task's node; everything it decides commits together with
+ * the event marked processed. Runs under the instance's lock; `known` is the instance's ticket as the previous
+ * event of the same run left it (`null`: not looked up yet). Returns the ticket, if any.
  */
-async function processEvent(deps: JobDeps, row: { provider: string; event_id: string; payload: Record<string, unknown> }, known: StoredTicket | undefined | null): Promise<StoredTicket | undefined | null> {
-  const payload = row;
+async function processEvent(deps: JobDeps, payload: { provider: string; event_id: string; payload: Record<string, unknown> }, known: StoredTicket | undefined | null): Promise<StoredTicket | undefined | null> {
   const markProcessed = (client: { query: (q: string, v: unknown[]) => Promise<unknown> }) =>
     client.query('UPDATE inbound_events SET processed_at = now() WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
   const provider = deps.providers[payload.provider];
-  const event = provider?.classify(row.payload) ?? { kind: 'other' as const };
+  const event = provider?.classify(payload.payload) ?? { kind: 'other' as const };
   if (!provider || event.kind === 'other') {
     await markProcessed(deps.pool);
     return known;
@@ -110,8 +109,10 @@ async function processEvent(deps: JobDeps, row: { provider: string; event_id: st
     }
     if (ticketEvent) {
       const t = await applyEvent(client, ticket, ticketEvent, pipeline!, provider.type, { event_id: payload.event_id });
-      if (t.changed) deps.metrics.ticketTransitions.inc({ pipeline: ticket.pipeline.name, state: t.ticket.state });
-      if (t.changed) ticket = { ...ticket, ...t.ticket, version: ticket.version + 1 };
+      if (t.changed) {
+        deps.metrics.ticketTransitions.inc({ pipeline: ticket.pipeline.name, state: t.ticket.state });
+        ticket = { ...ticket, ...t.ticket, version: ticket.version + 1 };
+      }
     } else if (note) {
       await appendAudit(client, { ticketId: ticket.id, actor: provider.type, event: 'im_task', from: ticket.state, to: ticket.state, detail: { ...note, event_id: payload.event_id } });
     }
