@@ -21,6 +21,8 @@ export function createMetrics() {
     ticketTransitions: new Counter({ name: 'ticketflow_ticket_transitions_total', help: 'Ticket transitions by the state entered', labelNames: ['pipeline', 'state'], registers: [registry] }),
     businessCalls: new Counter({ name: 'ticketflow_business_calls_total', help: 'Calls to business endpoints by outcome', labelNames: ['pipeline', 'stage', 'outcome'], registers: [registry] }),
     businessCallSeconds: new Histogram({ name: 'ticketflow_business_call_seconds', help: 'Latency of business calls', labelNames: ['stage'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
+    effectsRun: new Counter({ name: 'ticketflow_effects_total', help: 'Effects run right after their commit, by task and outcome (done, or handed to the job queue)', labelNames: ['task', 'outcome'], registers: [registry] }),
+    effectsBacklog: new Gauge({ name: 'ticketflow_effects_backlog', help: 'Effects committed by this process and not finished yet (running or waiting)', registers: [registry] }),
     imCalls: new Counter({ name: 'ticketflow_im_calls_total', help: 'Calls to the IM by action and outcome', labelNames: ['provider', 'action', 'outcome'], registers: [registry] }),
     larkSubscriptions: new Counter({ name: 'ticketflow_lark_subscriptions_total', help: 'Lark approval subscription attempts by result', labelNames: ['result'], registers: [registry] }),
   };

@@ -122,7 +122,10 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     const deps: JobDeps = { config, pool, log, metrics, registry, versions, providers, secret: secretOf };
     // TICKETFLOW_WORKER_CONCURRENCY=0: a replica that takes events and serves the console and API, and leaves
     // every effect to the job queue, for the replicas that run work.
-    const dispatch = config.workerConcurrency > 0 ? new LocalDispatch(pool, taskHandlers(deps), config.workerConcurrency, log) : undefined;
+    const dispatch = config.workerConcurrency > 0 ? new LocalDispatch(pool, taskHandlers(deps), config.workerConcurrency, log, {
+      outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }),
+      backlog: (size) => metrics.effectsBacklog.set(size),
+    }) : undefined;
     if (dispatch) {
       const jobs = await startJobWorker(deps, dispatch);
       cleanup.push(() => withGrace(jobs.stop(), config.shutdownGraceMs, () => log.warn('jobs still running at the end of the grace period; other replicas will take them over')));

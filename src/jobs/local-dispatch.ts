@@ -7,6 +7,12 @@ import { deletePendingEffects, handOverPendingEffects, type PendingEffect } from
 
 export type TaskHandlers = Record<string, (payload: Record<string, unknown>) => Promise<void>>;
 
+/** What the dispatch reports as it works (the runtime turns it into metrics). */
+export interface DispatchObserver {
+  outcome(task: string, outcome: 'done' | 'handed_over'): void;
+  backlog(size: number): void;
+}
+
 /**
  * A finished run's row is deleted within this many milliseconds (or as soon as this many have finished). A crash
  * in between makes another replica run the effect again; every task tolerates that (a business call goes out
@@ -44,6 +50,7 @@ export class LocalDispatch {
     private readonly handlers: TaskHandlers,
     private readonly limit: number,
     private readonly log: Logger,
+    private readonly observer?: DispatchObserver,
   ) {}
 
   /** Whether a job should be committed as a pending effect of this dispatcher rather than as a queue job. */
@@ -55,6 +62,7 @@ export class LocalDispatch {
   run(effects: readonly PendingEffect[]): void {
     this.waiting.push(...effects);
     this.pump();
+    this.observer?.backlog(this.backlog);
   }
 
   get backlog(): number {
@@ -95,6 +103,7 @@ export class LocalDispatch {
       this.running++;
       void this.execute(effect).finally(() => {
         this.running--;
+        this.observer?.backlog(this.backlog);
         if (this.running === 0 && (this.stopping || this.waiting.length === 0)) for (const done of this.idle.splice(0)) done();
         this.pump();
       });
@@ -106,9 +115,11 @@ export class LocalDispatch {
       await this.handlers[effect.job.task]!(effect.job.payload);
     } catch (e) {
       this.log.warn({ task: effect.job.task, err: (e as Error).message }, 'effect failed; handing it to the job queue');
+      this.observer?.outcome(effect.job.task, 'handed_over');
       await handOverPendingEffects(this.pool, [effect.id], RETRY_AFTER_FAILURE_MS).catch(() => this.unhanded.add(effect.id));
       return;
     }
+    this.observer?.outcome(effect.job.task, 'done');
     this.finished.push(effect.id);
     if (this.finished.length >= FLUSH_AT) void this.tidy().catch(() => undefined);
     else this.flushTimer ??= setTimeout(() => void this.tidy().catch(() => undefined), FLUSH_AFTER_MS);

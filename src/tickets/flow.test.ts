@@ -50,6 +50,9 @@ describe('tickets end to end: simulator (Lark) → runtime → business service,
       return ours.at(-1) === 'task_approved:completed' ? ours : undefined;
     });
     assert.deepEqual(events, ['ticket_opened:checking', 'assistant_task_pending:checking', 'business_result:in_approval', 'task_approved:in_approval', 'assistant_task_pending:executing', 'business_result:completed', 'task_approved:completed']);
+    const metrics = await (await fetch(`${stack.runtime.url}/metrics`)).text();
+    const ran = (task: string) => Number(new RegExp(`^ticketflow_effects_total\\{task="${task}",outcome="done"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    assert.ok(ran('call_business') >= 2 && ran('decide_task') >= 2 && ran('process_events') >= 1, 'the effects ran in process, right after their commits');
   });
 
   const okReply = business_ok;
