@@ -15,10 +15,16 @@ export const newTicketId = () => `tk_${randomBytes(12).toString('base64url')}`;
 
 export type ProcessEventsPayload = { provider: string; instance_code: string } | { provider: string; instance_codes: string[] };
 
-/** Processes every unprocessed event of the instance (or of each instance, one after the other), in stored order. */
+/**
+ * Processes every unprocessed event of the instance (or of each instance, one after the other), in stored order.
+ * One instance failing does not hold up the others; the job then fails, and its retry finds only that one left.
+ */
 export async function processEvents(deps: JobDeps, payload: ProcessEventsPayload): Promise<void> {
   const codes = 'instance_codes' in payload ? payload.instance_codes : [payload.instance_code];
-  for (const code of codes) await processInstanceEvents(deps, { provider: payload.provider, instance_code: code });
+  const failed: Error[] = [];
+  for (const code of codes) await processInstanceEvents(deps, { provider: payload.provider, instance_code: code }).catch((e: Error) => failed.push(e));
+  if (failed.length === 1) throw failed[0];
+  if (failed.length > 1) throw new AggregateError(failed, `${failed.length} instances failed: ${failed.map((e) => e.message).join('; ')}`);
 }
 
 async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
