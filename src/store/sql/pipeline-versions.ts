@@ -35,6 +35,18 @@ export interface NewVersion {
 
 /** Records a version; returns the hash stored for (name, version), which differs when another replica won. */
 export async function insertPipelineVersion(pool: Pool, v: NewVersion): Promise<{ contentHash: string; firstLoadedAt: Date }> {
+  // A replica inserting the same version at the same moment makes ours do nothing, and the row it committed is
+  // not in our statement's snapshot: then the next attempt reads it.
+  for (let attempt = 1; ; attempt++) {
+    const stored = await insertOrRead(pool, v);
+    if (stored || attempt === 3) {
+      if (!stored) throw new Error(`pipeline ${v.name} v${v.version} could not be stored or read`);
+      return stored;
+    }
+  }
+}
+
+async function insertOrRead(pool: Pool, v: NewVersion): Promise<{ contentHash: string; firstLoadedAt: Date } | undefined> {
   const { rows } = await pool.query(
     `WITH inserted AS (
        INSERT INTO pipeline_versions (name, version, content_hash, source, file, provider, definition_code)
@@ -47,7 +59,7 @@ export async function insertPipelineVersion(pool: Pool, v: NewVersion): Promise<
      LIMIT 1`,
     [v.name, v.version, v.contentHash, v.source, v.file, v.provider, v.definitionCode],
   );
-  return { contentHash: rows[0].content_hash, firstLoadedAt: rows[0].first_loaded_at };
+  return rows[0] && { contentHash: rows[0].content_hash, firstLoadedAt: rows[0].first_loaded_at };
 }
 
 export async function getPipelineVersion(pool: Pool, name: string, version: number): Promise<{ source: string; contentHash: string } | undefined> {
