@@ -10,11 +10,19 @@ export async function withInstanceLock<T>(pool: Pool, provider: string, instance
   const key = `${provider}:${instanceCode}`;
   let broken: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    await client.query({
+      name: 'instance-lock',
+      text: 'SELECT pg_advisory_lock(hashtextextended($1, 0))',
+      values: [key],
+    });
     try {
       return await fn();
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((e: Error) => (broken = e));
+      await client.query({
+        name: 'instance-unlock',
+        text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))',
+        values: [key],
+      }).catch((e: Error) => (broken = e));
     }
   } catch (e) {
     broken ??= e as Error;

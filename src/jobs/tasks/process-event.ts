@@ -1,3 +1,4 @@
+import type { Pool, PoolClient } from 'pg';
 import { randomBytes } from 'node:crypto';
 import type { TicketEvent } from '../../engine/events.ts';
 import { openTicket } from '../../engine/machine.ts';
@@ -29,10 +30,11 @@ export async function processEvents(deps: JobDeps, payload: ProcessEventsPayload
 
 async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
   await withInstanceLock(deps.pool, payload.provider, payload.instance_code, async () => {
-    const { rows } = await deps.pool.query<{ event_id: string; payload: Record<string, unknown> }>(
-      `SELECT event_id, payload FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,
-      [payload.provider, payload.instance_code],
-    );
+    const { rows } = await deps.pool.query<{ event_id: string; payload: Record<string, unknown> }>({
+      name: 'unprocessed-events',
+      text: `SELECT event_id, payload FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,
+      values: [payload.provider, payload.instance_code],
+    });
     let ticket: StoredTicket | undefined | null = null;
     for (const row of rows) ticket = await processEvent(deps, { provider: payload.provider, event_id: row.event_id, payload: row.payload }, ticket);
   });
@@ -45,8 +47,12 @@ async function processInstanceEvents(deps: JobDeps, payload: { provider: string;
  * event of the same run left it (`null`: not looked up yet). Returns the ticket, if any.
  */
 async function processEvent(deps: JobDeps, payload: { provider: string; event_id: string; payload: Record<string, unknown> }, known: StoredTicket | undefined | null): Promise<StoredTicket | undefined | null> {
-  const markProcessed = (client: { query: (q: string, v: unknown[]) => Promise<unknown> }) =>
-    client.query('UPDATE inbound_events SET processed_at = now() WHERE provider = $1 AND event_id = $2', [payload.provider, payload.event_id]);
+  const markProcessed = (client: Pool | PoolClient) =>
+    client.query({
+      name: 'mark-event-processed',
+      text: 'UPDATE inbound_events SET processed_at = now() WHERE provider = $1 AND event_id = $2',
+      values: [payload.provider, payload.event_id],
+    });
   const provider = deps.providers[payload.provider];
   const event = provider?.classify(payload.payload) ?? { kind: 'other' as const };
   if (!provider || event.kind === 'other') {

@@ -18,11 +18,12 @@ export interface CallAttempt {
 
 /** Records one call attempt; callers pass requests and responses with secrets and signatures already removed. */
 export async function recordCallAttempt(db: Pool | PoolClient, a: CallAttempt): Promise<void> {
-  await db.query(
-    `INSERT INTO call_attempts (ticket_id, target, stage, action, attempt, request, response, status, error, latency_ms, started_at)
+  await db.query({
+    name: 'record-call-attempt',
+    text: `INSERT INTO call_attempts (ticket_id, target, stage, action, attempt, request, response, status, error, latency_ms, started_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now() - make_interval(secs => $12::float / 1000)))`,
-    [a.ticketId, a.target, a.stage ?? null, a.action, a.attempt, json(a.request), json(a.response), a.status ?? null, a.error ?? null, Math.round(a.latencyMs), a.startedAt ?? null, a.latencyMs],
-  );
+    values: [a.ticketId, a.target, a.stage ?? null, a.action, a.attempt, json(a.request), json(a.response), a.status ?? null, a.error ?? null, Math.round(a.latencyMs), a.startedAt ?? null, a.latencyMs],
+  });
 }
 
 function json(v: unknown): string | null {

@@ -25,8 +25,9 @@ export interface TransitionWrite {
  */
 export async function commitTransition(db: Pool | PoolClient, w: TransitionWrite): Promise<{ written: boolean; effects: PendingEffect[] }> {
   const t = w.after;
-  const { rows } = await db.query<{ updated: number; effect_ids: string[] }>(
-    `WITH u AS (
+  const { rows } = await db.query<{ updated: number; effect_ids: string[] }>({
+    name: 'commit-transition',
+    text: `WITH u AS (
        UPDATE tickets SET state = $3, stage = $4, attempts = $5, data = $6, deadline_at = $7, instance_code = $8, serial_number = $9,
                           updated_at = now(), version = version + 1
        WHERE id = $1 AND version = $2 RETURNING id),
@@ -45,14 +46,14 @@ export async function commitTransition(db: Pool | PoolClient, w: TransitionWrite
      SELECT (SELECT count(*) FROM u)::int AS updated,
             (SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM e) AS effect_ids,
             (SELECT count(*) FROM q)::int AS queued`,
-    [
+    values: [
       w.ticketId, w.version, t.state, t.stage ?? null, t.attempts, data(t), t.deadlineAt ?? null, t.instanceCode, t.serialNumber ?? null,
       w.audit.actor, w.audit.event, w.audit.from, w.audit.to, JSON.stringify(w.audit.detail),
       w.claimer ?? null, w.pending.map((j) => j.task), w.pending.map((j) => JSON.stringify(j.payload)), w.pending.map((j) => j.key ?? null), w.pending.map((j) => j.maxAttempts ?? 25),
       w.queued.map((j) => j.task), w.queued.map((j) => JSON.stringify(j.payload)), w.queued.map((j) => j.runAt?.toISOString() ?? new Date().toISOString()), w.queued.map((j) => j.key ?? null), w.queued.map((j) => j.maxAttempts ?? 25),
       w.processedEvent?.provider ?? null, w.processedEvent?.eventId ?? null,
     ],
-  );
+  });
   const row = rows[0]!;
   return { written: row.updated === 1, effects: row.effect_ids.map((id, i) => ({ id, job: w.pending[i]! })) };
 }

@@ -5,11 +5,12 @@ import type { Pool, PoolClient } from 'pg';
  * and marks the event processed: one statement, so both or neither commit.
  */
 export async function noteEventOnTicket(db: Pool | PoolClient, ticketId: string, provider: string, eventId: string, detail: Record<string, unknown>): Promise<void> {
-  await db.query(
-    `WITH noted AS (
+  await db.query({
+    name: 'note-event-on-ticket',
+    text: `WITH noted AS (
        INSERT INTO ticket_audit (ticket_id, actor, event, from_state, to_state, detail)
        SELECT id, $2, 'im_task', state, state, $4 FROM tickets WHERE id = $1)
      UPDATE inbound_events SET processed_at = now() WHERE provider = $2 AND event_id = $3`,
-    [ticketId, provider, eventId, JSON.stringify(detail)],
-  );
+    values: [ticketId, provider, eventId, JSON.stringify(detail)],
+  });
 }

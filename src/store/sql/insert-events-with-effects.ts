@@ -17,8 +17,9 @@ export interface StoredEvents {
  * batch goes to the job queue instead, naming every instance (`add_job` costs half a millisecond each).
  */
 export async function insertEventsWithEffects(db: Pool | PoolClient, events: readonly InboundEvent[], claimer: string | undefined): Promise<StoredEvents> {
-  const { rows } = await db.query<{ key: string | null; id: string | null; payload: Record<string, unknown> | null }>(
-    `WITH inserted AS (
+  const { rows } = await db.query<{ key: string | null; id: string | null; payload: Record<string, unknown> | null }>({
+    name: 'insert-events-with-effects',
+    text: `WITH inserted AS (
        INSERT INTO inbound_events (provider, event_id, event_type, definition_code, instance_code, payload)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
        ON CONFLICT (provider, event_id) DO NOTHING
@@ -39,8 +40,8 @@ export async function insertEventsWithEffects(db: Pool | PoolClient, events: rea
      SELECT NULL, id, payload FROM effects
      UNION ALL
      SELECT NULL, NULL, NULL FROM (SELECT count(*) AS n FROM queued) q WHERE n < 0`,
-    [...eventColumns(events), claimer ?? null],
-  );
+    values: [...eventColumns(events), claimer ?? null],
+  });
   const stored = new Set<string>();
   const effects: PendingEffect[] = [];
   for (const r of rows) {

@@ -9,18 +9,23 @@ export interface PendingEffect {
 /** Records effects to be run at once by `claimer`, inside the caller's transaction. */
 export async function insertPendingEffects(db: Pool | PoolClient, claimer: string, jobs: readonly JobSpec[]): Promise<PendingEffect[]> {
   if (jobs.length === 0) return [];
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO pending_effects (task, payload, job_key, max_attempts, claimed_by)
+  const { rows } = await db.query<{ id: string }>({
+    name: 'insert-pending-effects',
+    text: `INSERT INTO pending_effects (task, payload, job_key, max_attempts, claimed_by)
      SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::int[], array_fill($5::text, array[cardinality($1::text[])]))
      RETURNING id`,
-    [jobs.map((j) => j.task), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.key ?? null), jobs.map((j) => j.maxAttempts ?? 25), claimer],
-  );
+    values: [jobs.map((j) => j.task), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.key ?? null), jobs.map((j) => j.maxAttempts ?? 25), claimer],
+  });
   return rows.map((r, i) => ({ id: r.id, job: jobs[i]! }));
 }
 
 /** An effect that ran to the end. */
 export async function deletePendingEffects(db: Pool | PoolClient, ids: readonly string[]): Promise<void> {
-  await db.query('DELETE FROM pending_effects WHERE id = ANY($1::bigint[])', [ids]);
+  await db.query({
+    name: 'delete-pending-effects',
+    text: 'DELETE FROM pending_effects WHERE id = ANY($1::bigint[])',
+    values: [ids],
+  });
 }
 
 /** Moves effects into the durable job queue (one statement: each is either still pending or a job, never both). */

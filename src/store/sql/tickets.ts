@@ -22,6 +22,13 @@ type TicketRow = {
 };
 
 /** A ticket as stored; `version` counts its updates. */
+/**
+ * The columns a ticket is read with. Named (prepared) statements list them rather than `*`, so that a migration
+ * adding a column does not break the statements other replicas prepared before it ("cached plan must not change
+ * result type").
+ */
+const TICKET_COLUMNS = 'id, pipeline_name, pipeline_version, provider, definition_code, instance_code, serial_number, state, stage, attempts, data, deadline_at, created_at, updated_at, version';
+
 export type StoredTicket = Ticket & { fieldProblems?: string[]; createdAt: Date; updatedAt: Date; version: number };
 
 export function fromRow(r: TicketRow): StoredTicket {
@@ -66,7 +73,11 @@ export async function insertTicket(db: Db, t: Ticket & { fieldProblems?: string[
 }
 
 export async function lockTicket(db: Db, id: string): Promise<StoredTicket | undefined> {
-  const { rows } = await db.query<TicketRow>('SELECT * FROM tickets WHERE id = $1 FOR UPDATE', [id]);
+  const { rows } = await db.query<TicketRow>({
+    name: 'lock-ticket',
+    text: `SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = $1 FOR UPDATE`,
+    values: [id],
+  });
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
@@ -76,7 +87,11 @@ export async function lockTicketByInstance(db: Db, provider: string, instanceCod
 }
 
 export async function getTicket(db: Db, id: string): Promise<StoredTicket | undefined> {
-  const { rows } = await db.query<TicketRow>('SELECT * FROM tickets WHERE id = $1', [id]);
+  const { rows } = await db.query<TicketRow>({
+    name: 'get-ticket',
+    text: `SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = $1`,
+    values: [id],
+  });
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
@@ -117,6 +132,10 @@ export async function staleOpenTickets(db: Db, olderThanMs: number, limit: numbe
 }
 
 export async function getTicketByInstance(db: Db, provider: string, instanceCode: string): Promise<StoredTicket | undefined> {
-  const { rows } = await db.query<TicketRow>('SELECT * FROM tickets WHERE provider = $1 AND instance_code = $2', [provider, instanceCode]);
+  const { rows } = await db.query<TicketRow>({
+    name: 'get-ticket-by-instance',
+    text: `SELECT ${TICKET_COLUMNS} FROM tickets WHERE provider = $1 AND instance_code = $2`,
+    values: [provider, instanceCode],
+  });
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
