@@ -159,3 +159,19 @@ test('a failed run that could not be handed over (the database was unreachable) 
   await dispatch.stop();
   await own.end();
 });
+
+test('effects committed while the dispatch is stopping go to the job queue', async () => {
+  await reset();
+  const ran: unknown[] = [];
+  const dispatch = new LocalDispatch(pool, { work: async (p) => void ran.push(p) }, 2, log);
+  const own = createPool(db.url, 2);
+  attachDispatch(own, dispatch);
+  await inTransaction(own, async (client) => {
+    await scheduleJob(client, { task: 'work', payload: { n: 11 } });
+    await dispatch.stop();
+  });
+  await until('handed over', async () => (await queuedJobs()).length === 1);
+  assert.deepEqual(ran, []);
+  assert.deepEqual(await pendingRows(), []);
+  await own.end();
+});

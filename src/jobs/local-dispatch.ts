@@ -60,6 +60,12 @@ export class LocalDispatch {
 
   /** Called after the commit that recorded `effects`. */
   run(effects: readonly PendingEffect[]): void {
+    if (this.stopping) {
+      // Committed while we were stopping: the queue takes them (a refused hand-over is retried by `tidy`).
+      const ids = effects.map((e) => e.id);
+      void handOverPendingEffects(this.pool, ids, 0).catch(() => ids.forEach((id) => this.unhanded.add(id)));
+      return;
+    }
     this.waiting.push(...effects);
     this.pump();
     this.observer?.backlog(this.backlog);
