@@ -61,7 +61,8 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       log.info('using the PostgreSQL server of DATABASE_URL');
     }
     await migrate(url, log);
-    // Each running job or effect may hold a second connection (an instance lock) while it queries.
+    // Up to 2 × concurrency runners (effects run in process, and queue jobs) may each hold an instance lock's
+    // connection while they query on another: room for all of them, and more.
     const pool = createPool(url, 2 * config.workerConcurrency + 20);
     cleanup.push(() => pool.end());
     await installJobSchema(pool);
