@@ -7,6 +7,7 @@ import { loadConfig } from '../config.ts';
 import { startAdminService } from '../examples/admin-service.ts';
 import { createLogger } from '../log.ts';
 import { startRuntime } from '../runtime.ts';
+import { scratchDatabase } from '../store/scratch-database.ts';
 import { getTicketByInstance } from '../store/sql/tickets.ts';
 import { help } from './validate.ts';
 import { parse, type Command } from './usage.ts';
@@ -17,8 +18,8 @@ export const demo: Command = {
   summary: 'walk three tickets through check → approval → execute on the built-in simulator',
   usage: `ticketflow demo
 
-Starts the Lark simulator (sandbox mode), the runtime on an embedded PostgreSQL in a temporary folder (or on
-DATABASE_URL), and an example business service written against the generated types; then walks three
+Starts the Lark simulator (sandbox mode), the runtime on an embedded PostgreSQL in a temporary folder (or on a
+new database on the server of DATABASE_URL, dropped at the end), and an example business service written against the generated types; then walks three
 admin-permission tickets through submit → check → approval → execute, printing each step and the comments the
 requester reads in Lark: one that is granted, one the check rejects, one whose execution fails.`,
   async run(args) {
@@ -32,8 +33,14 @@ requester reads in Lark: one that is granted, one the check rejects, one whose e
     await cp(join(repoPipelines, 'admin-permission.yaml'), join(pipelines, 'admin-permission.yaml'));
     const file = join(pipelines, 'admin-permission.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/endpoint: https:\/\/[^/\s]+\/ticketflow/g, `endpoint: ${service.url}`));
-    const env = { ...process.env, LARK_APP_ID: '', PORT: '0', PIPELINES_DIR: pipelines, TICKETFLOW_DATA_DIR: join(work, 'data'), TICKETFLOW_SECRET_ADMIN_PERMISSION: secret };
-    const runtime = await startRuntime(loadConfig(env), createLogger(process.env.LOG_LEVEL ?? 'warn'), { env });
+    // A database of its own: the demo's pipeline (pointing at this run's business service) is new content for the
+    // same version each run, which a database that saw an earlier run refuses.
+    const scratch = process.env.DATABASE_URL ? await scratchDatabase('tf_demo') : undefined;
+    const env = { ...process.env, ...(scratch && { DATABASE_URL: scratch.url }), LARK_APP_ID: '', PORT: '0', PIPELINES_DIR: pipelines, TICKETFLOW_DATA_DIR: join(work, 'data'), TICKETFLOW_SECRET_ADMIN_PERMISSION: secret };
+    const runtime = await startRuntime(loadConfig(env), createLogger(process.env.LOG_LEVEL ?? 'warn'), { env }).catch(async (e) => {
+      await scratch?.close();
+      throw e;
+    });
     const lark = runtime.simulator!;
     const approval = '7C468A54-8745-2245-9675-08B7C63E7A85';
     say(`\nTicketflow demo: runtime ${runtime.url}, Lark simulator ${lark.url}, business service ${service.url}\n`);
@@ -80,6 +87,7 @@ requester reads in Lark: one that is granted, one the check rejects, one whose e
       return 0;
     } finally {
       await runtime.stop();
+      await scratch?.close();
       await service.close();
       await rm(work, { recursive: true, force: true });
     }
