@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { createLogger } from '../log.ts';
 import { createPool, migrate } from '../store/database.ts';
-import { testDatabase } from '../testing/database.ts';
+import { scratchDatabase } from '../store/scratch-database.ts';
 import { freePort, startServe } from '../testing/process.ts';
 import { fmt, percentile } from './stats.ts';
 
@@ -11,7 +11,7 @@ import { fmt, percentile } from './stats.ts';
  */
 export async function benchConsole(): Promise<void> {
   const count = Number(process.env.BENCH_CONSOLE_TICKETS ?? 100_000);
-  const db = await testDatabase();
+  const db = await scratchDatabase('tf_bench');
   const token = 'bench-admin-token-'.padEnd(40, 'x');
   await migrate(db.url, createLogger('silent'));
   const pool = createPool(db.url, 4);

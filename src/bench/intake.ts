@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { larkEncrypt, larkSignature } from '../providers/lark/crypto.ts';
-import { testDatabase } from '../testing/database.ts';
+import { scratchDatabase } from '../store/scratch-database.ts';
 import { benchKeys } from './keys.ts';
 import { sendAll, type LoadResult } from './load.ts';
 import { fmt, median, percentile } from './stats.ts';
@@ -56,7 +56,7 @@ export async function benchIntake(): Promise<void> {
   const servers: Record<string, { url: string; child: ChildProcess; close(): Promise<void> }> = {};
   try {
     for (const mode of modes) {
-      const db = await testDatabase();
+      const db = await scratchDatabase('tf_bench');
       const { url, child } = await startServer(mode, db.url);
       servers[mode] = { url, child, close: async () => { child.kill('SIGKILL'); await new Promise((r) => setTimeout(r, 200)); await db.close(); } };
       await sendAll(url, signedEvents(500, `warm-${mode}`), concurrency);

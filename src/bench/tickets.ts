@@ -7,7 +7,7 @@ import { startLarkSimulator } from '../providers/lark/simulator/server.ts';
 import { createPool } from '../store/database.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { repoRoot } from '../testing/cli.ts';
-import { testDatabase } from '../testing/database.ts';
+import { scratchDatabase } from '../store/scratch-database.ts';
 import { ADMIN, adminForm, until } from '../testing/flow.ts';
 import { freePort, startServe } from '../testing/process.ts';
 import { checkPipelines } from '../pipeline/check.ts';
@@ -22,7 +22,7 @@ import { fmt, percentile } from './stats.ts';
 export async function benchTickets(): Promise<void> {
   const count = Number(process.env.BENCH_TICKETS ?? 400);
   const secret = 'b'.repeat(40);
-  const db = await testDatabase();
+  const db = await scratchDatabase('tf_bench');
   const business = await new FakeBusiness(secret).start();
   const arrivals = new Map<string, number>();
   const inner = business.reply;
