@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { installJobSchema } from '../jobs/worker.ts';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../log.ts';
 import { testDatabase, type TestDatabase } from '../testing/database.ts';
@@ -11,7 +12,7 @@ before(async () => {
 });
 after(() => db.close());
 
-test('two replicas migrating the same empty database at once both succeed, and the schema exists once', async () => {
+test('two replicas migrating the same empty database at once both succeed, and the schema exists once (ours and the job queue\'s)', async () => {
   const pool = createPool(db.url, 2);
   try {
     assert.equal(await databaseHealthy(pool), false, 'not healthy before migrations');
@@ -22,6 +23,14 @@ test('two replicas migrating the same empty database at once both succeed, and t
     assert.deepEqual(rows.map((r) => r.name), files);
     assert.equal(await databaseHealthy(pool), true);
     await migrate(db.url, createLogger('silent')); // and again later: nothing to do
+    const other = createPool(db.url, 2);
+    try {
+      await Promise.all([installJobSchema(pool), installJobSchema(other)]);
+    } finally {
+      await other.end();
+    }
+    const { rows: schemas } = await pool.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'graphile_worker'");
+    assert.equal(schemas[0].n, 1, 'the job schema too');
     const version = await pool.query<{ server_version_num: string }>('SHOW server_version_num');
     assert.ok(Number(version.rows[0]!.server_version_num) >= 150000, 'PostgreSQL 15 or newer');
   } finally {
