@@ -147,10 +147,13 @@ describe('resilience', () => {
     assert.equal(decided.length, 100);
     // 600 per minute = one call every 100 ms across both replicas. The pace is enforced where it is decided: each
     // send is claimed on the database clock only when the previous send is 100 ms old.
-    const { rows: sends } = await pool.query<{ ms: number }>(
-      "SELECT extract(epoch FROM started_at)::float * 1000 AS ms FROM call_attempts WHERE target = 'lark' AND action LIKE 'task %' ORDER BY started_at",
-    );
-    assert.ok(sends.length >= 100, `${sends.length} paced sends recorded`);
+    // A call is recorded once its answer is back, a moment after Lark counted it.
+    const sends = await until('every paced send recorded', async () => {
+      const { rows } = await pool.query<{ ms: number }>(
+        "SELECT extract(epoch FROM started_at)::float * 1000 AS ms FROM call_attempts WHERE target = 'lark' AND action LIKE 'task %' ORDER BY started_at",
+      );
+      return rows.length >= 100 ? rows : undefined;
+    }, 10_000);
     const gaps = sends.slice(1).map((s, i) => s.ms - sends[i]!.ms);
     const closest = Math.min(...gaps);
     t.diagnostic(`closest two sends: ${closest.toFixed(1)} ms apart (pace: 100 ms)`);
