@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
-import { createLogger } from '../log.ts';
 import type { InboundEvent } from '../providers/lark/callback.ts';
-import { createPool, migrate } from '../store/database.ts';
-import { testDatabase, type TestDatabase } from '../testing/database.ts';
-import { installJobSchema } from '../jobs/worker.ts';
+import { migratedTestDatabase, type MigratedTestDatabase } from '../testing/database.ts';
 import { EventInbox } from './inbox.ts';
 
-let db: TestDatabase;
+let db: MigratedTestDatabase;
 let pool: Pool;
 before(async () => {
-  db = await testDatabase();
-  await migrate(db.url, createLogger('silent'));
-  pool = createPool(db.url, 4);
-  await installJobSchema(pool);
+  db = await migratedTestDatabase();
+  pool = db.pool;
 });
-after(async () => {
-  await pool.end();
-  await db.close();
-});
+after(() => db.close());
 
 const event = (id: string): InboundEvent => ({ provider: 'lark', eventId: id, eventType: 'approval_task', definitionCode: 'A', instanceCode: 'I', payload: { uuid: id } });
 

@@ -2,25 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
 import { createLogger } from '../log.ts';
-import { createPool, migrate } from '../store/database.ts';
+import { createPool } from '../store/database.ts';
 import { handOverOrphanedEffects } from '../store/sql/pending-effects.ts';
-import { testDatabase, type TestDatabase } from '../testing/database.ts';
+import { migratedTestDatabase, type MigratedTestDatabase } from '../testing/database.ts';
 import { LocalDispatch, type TaskHandlers } from './local-dispatch.ts';
 import { attachDispatch, inTransaction, scheduleJob } from './transaction.ts';
-import { installJobSchema } from './worker.ts';
 
-let db: TestDatabase;
+let db: MigratedTestDatabase;
 let pool: Pool;
 before(async () => {
-  db = await testDatabase();
-  await migrate(db.url, createLogger('silent'));
-  pool = createPool(db.url, 6);
-  await installJobSchema(pool);
+  db = await migratedTestDatabase(6);
+  pool = db.pool;
 });
-after(async () => {
-  await pool.end();
-  await db.close();
-});
+after(() => db.close());
 
 const log = createLogger('silent');
 const until = async (what: string, ok: () => Promise<boolean> | boolean) => {

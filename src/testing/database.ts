@@ -1,3 +1,7 @@
+import type { Pool } from 'pg';
+import { installJobSchema } from '../jobs/worker.ts';
+import { createLogger } from '../log.ts';
+import { createPool, migrate } from '../store/database.ts';
 import { scratchDatabase, type ScratchDatabase } from '../store/scratch-database.ts';
 
 export type TestDatabase = ScratchDatabase;
@@ -5,4 +9,25 @@ export type TestDatabase = ScratchDatabase;
 /** A fresh, empty PostgreSQL database for one test file (never an imitation): see `scratchDatabase`. */
 export function testDatabase(): Promise<TestDatabase> {
   return scratchDatabase('tf_test');
+}
+
+export interface MigratedTestDatabase extends TestDatabase {
+  /** A pool on it; closed by `close`. */
+  pool: Pool;
+}
+
+/** A fresh database with the project's schema and the job queue's, and a pool on it: how a store test starts. */
+export async function migratedTestDatabase(poolSize = 4): Promise<MigratedTestDatabase> {
+  const db = await testDatabase();
+  await migrate(db.url, createLogger('silent'));
+  const pool = createPool(db.url, poolSize);
+  await installJobSchema(pool);
+  return {
+    url: db.url,
+    pool,
+    async close() {
+      await pool.end();
+      await db.close();
+    },
+  };
 }

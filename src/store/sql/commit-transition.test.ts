@@ -2,27 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
 import type { Ticket } from '../../engine/ticket.ts';
-import { installJobSchema } from '../../jobs/worker.ts';
-import { createLogger } from '../../log.ts';
-import { testDatabase, type TestDatabase } from '../../testing/database.ts';
-import { createPool, migrate } from '../database.ts';
+import { migratedTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
 import { commitTransition, type TransitionWrite } from './commit-transition.ts';
 import { insertPipelineVersion } from './pipeline-versions.ts';
 import { getTicket, insertTicket, updateTicket } from './tickets.ts';
 
-let db: TestDatabase;
+let db: MigratedTestDatabase;
 let pool: Pool;
 before(async () => {
-  db = await testDatabase();
-  await migrate(db.url, createLogger('silent'));
-  pool = createPool(db.url, 4);
-  await installJobSchema(pool);
+  db = await migratedTestDatabase();
+  pool = db.pool;
   await insertPipelineVersion(pool, { name: 'p', version: 1, contentHash: 'h', source: '', file: 'p.yaml', provider: 'lark', definitionCode: 'D' });
 });
-after(async () => {
-  await pool.end();
-  await db.close();
-});
+after(() => db.close());
 
 const ticket = (id: string): Ticket => ({
   id,

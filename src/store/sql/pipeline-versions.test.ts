@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
-import { createLogger } from '../../log.ts';
-import { testDatabase, type TestDatabase } from '../../testing/database.ts';
-import { createPool, migrate } from '../database.ts';
+import { migratedTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
 import { insertPipelineVersion } from './pipeline-versions.ts';
 
-let db: TestDatabase;
+let db: MigratedTestDatabase;
 let pool: Pool;
 before(async () => {
-  db = await testDatabase();
-  await migrate(db.url, createLogger('silent'));
-  pool = createPool(db.url, 8);
+  db = await migratedTestDatabase(8);
+  pool = db.pool;
 });
-after(async () => {
-  await pool.end();
-  await db.close();
-});
+after(() => db.close());
 
 test('replicas storing the same pipeline version at the same moment all read back the one that won', async () => {
   for (let version = 1; version <= 30; version++) {
