@@ -17,6 +17,12 @@ before(async () => {
 after(() => db.close());
 
 const log = createLogger('silent');
+/** A pool whose transactions hand their effects to `dispatch`, as the runtime's does. */
+const poolFor = (dispatch: LocalDispatch): Pool => {
+  const own = createPool(db.url, 2);
+  attachDispatch(own, dispatch);
+  return own;
+};
 const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
   for (let i = 0; i < 200; i++) {
     if (await ok()) return;
@@ -32,8 +38,7 @@ test('effects committed in a transaction run right after the commit, and their r
   await reset();
   const ran: unknown[] = [];
   const dispatch = new LocalDispatch(pool, { work: async (p) => void ran.push(p) }, 4, log);
-  const own = createPool(db.url, 4);
-  attachDispatch(own, dispatch);
+  const own = poolFor(dispatch);
   await inTransaction(own, async (client) => {
     await scheduleJob(client, { task: 'work', payload: { n: 1 } });
     await scheduleJob(client, { task: 'work', payload: { n: 2 } });
@@ -56,8 +61,7 @@ test('effects committed in a transaction run right after the commit, and their r
 test('a delayed job and a task the dispatch does not run go to the job queue', async () => {
   await reset();
   const dispatch = new LocalDispatch(pool, { work: async () => undefined }, 4, log);
-  const own = createPool(db.url, 2);
-  attachDispatch(own, dispatch);
+  const own = poolFor(dispatch);
   await inTransaction(own, async (client) => {
     await scheduleJob(client, { task: 'work', payload: { n: 1 }, runAt: new Date(Date.now() + 60_000) });
     await scheduleJob(client, { task: 'other', payload: { n: 2 } });
@@ -71,8 +75,7 @@ test('a delayed job and a task the dispatch does not run go to the job queue', a
 test('a failing effect is handed to the job queue, to be retried there', async () => {
   await reset();
   const dispatch = new LocalDispatch(pool, { work: async () => Promise.reject(new Error('business down')) }, 4, log);
-  const own = createPool(db.url, 2);
-  attachDispatch(own, dispatch);
+  const own = poolFor(dispatch);
   await inTransaction(own, (client) => scheduleJob(client, { task: 'work', payload: { n: 7 }, key: 'work:7' }));
   await until('handed over', async () => (await queuedJobs()).length === 1);
   assert.deepEqual(await queuedJobs(), [{ task_identifier: 'work', payload: { n: 7 }, later: true }]);
@@ -105,8 +108,7 @@ test('stopping hands the effects not yet started to the job queue and waits for 
     },
   };
   const dispatch = new LocalDispatch(pool, handlers, 1, log);
-  const own = createPool(db.url, 2);
-  attachDispatch(own, dispatch);
+  const own = poolFor(dispatch);
   await inTransaction(own, async (client) => {
     for (const n of [1, 2, 3]) await scheduleJob(client, { task: 'work', payload: { n } });
   });
@@ -141,8 +143,7 @@ test('a failed run that could not be handed over (the database was unreachable) 
     },
   });
   const dispatch = new LocalDispatch(flaky, { work: async () => Promise.reject(new Error('business down')) }, 2, log);
-  const own = createPool(db.url, 2);
-  attachDispatch(own, dispatch);
+  const own = poolFor(dispatch);
   await inTransaction(own, (client) => scheduleJob(client, { task: 'work', payload: { n: 9 } }));
   await until('the hand-over was refused', () => !refuseHandOver);
   await new Promise((r) => setTimeout(r, 20));
@@ -158,8 +159,7 @@ test('effects committed while the dispatch is stopping go to the job queue', asy
   await reset();
   const ran: unknown[] = [];
   const dispatch = new LocalDispatch(pool, { work: async (p) => void ran.push(p) }, 2, log);
-  const own = createPool(db.url, 2);
-  attachDispatch(own, dispatch);
+  const own = poolFor(dispatch);
   await inTransaction(own, async (client) => {
     await scheduleJob(client, { task: 'work', payload: { n: 11 } });
     await dispatch.stop();
