@@ -24,6 +24,10 @@ export function createMetrics() {
     effectsRun: new Counter({ name: 'ticketflow_effects_total', help: 'Effects run right after their commit, by task and outcome (done, or handed to the job queue)', labelNames: ['task', 'outcome'], registers: [registry] }),
     effectsBacklog: new Gauge({ name: 'ticketflow_effects_backlog', help: 'Effects committed by this process and not finished yet (running or waiting)', registers: [registry] }),
     imCalls: new Counter({ name: 'ticketflow_im_calls_total', help: 'Calls to the IM by action and outcome', labelNames: ['provider', 'action', 'outcome'], registers: [registry] }),
+    imApiCalls: new Counter({ name: 'ticketflow_im_api_calls_total', help: 'Every outgoing call to an IM API (tokens included), by provider, API and outcome', labelNames: ['provider', 'api', 'outcome'], registers: [registry] }),
+    imCredentialsRefused: new Gauge({ name: 'ticketflow_im_credentials_refused', help: '1 while the IM refuses the app credentials', labelNames: ['provider'], registers: [registry] }),
+    imQuotaExhausted: new Gauge({ name: 'ticketflow_im_quota_exhausted', help: "1 while the organisation's monthly IM API quota is spent", labelNames: ['provider'], registers: [registry] }),
+    larkV2EventsDropped: new Counter({ name: 'ticketflow_lark_v2_approval_events_dropped_total', help: 'Schema 2.0 approval events received and dropped (Ticketflow consumes the v1 approval events: subscribe to approval_instance and approval_task)', labelNames: ['event_type'], registers: [registry] }),
     larkSubscriptions: new Counter({ name: 'ticketflow_lark_subscriptions_total', help: 'Lark approval subscription attempts by result', labelNames: ['result'], registers: [registry] }),
   };
   return m;

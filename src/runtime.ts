@@ -16,6 +16,7 @@ import type { JobDeps } from './jobs/deps.ts';
 import { definitionForPipeline } from './providers/lark/simulator/from-pipeline.ts';
 import { startLarkSimulator, type LarkSimulator } from './providers/lark/simulator/server.ts';
 import { LarkSubscriber } from './providers/lark/subscriber.ts';
+import { ImHealth } from './providers/im-health.ts';
 import { definitionCode, PipelineRegistry } from './registry/registry.ts';
 import { createPool, migrate } from './store/database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './store/embedded.ts';
@@ -93,7 +94,8 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       return secrets.get(name);
     };
 
-    const lark = new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log });
+    const imHealth = new ImHealth(log, metrics);
+    const lark = new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log, observer: imHealth.observer('lark') });
     const subscriber = new LarkSubscriber(lark, log, metrics);
     cleanup.push(async () => subscriber.stop());
     const registry = new PipelineRegistry({
@@ -118,7 +120,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
 
     const providers: JobDeps['providers'] = { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant') };
     if (config.dingtalk) {
-      providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl }), config.dingtalk.assistantUserId);
+      providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') }), config.dingtalk.assistantUserId);
     }
     const deps: JobDeps = { config, pool, log, metrics, registry, versions, providers, secret: secretOf };
     // TICKETFLOW_WORKER_CONCURRENCY=0: a replica that takes events and serves the console and API, and leaves
@@ -162,7 +164,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     }
 
     const lifecycle = { draining: false };
-    const app = createApp({ config, log, metrics, pool, registry, versions, inbox, lifecycle, secret: secretOf, providers });
+    const app = createApp({ config, log, metrics, pool, registry, versions, inbox, lifecycle, secret: secretOf, providers, imHealth });
     let inFlight = 0;
     let idle: (() => void) | undefined;
     const handle = app.callback();

@@ -1,9 +1,14 @@
 import type { Stage } from './ticket.ts';
 
 /** What can happen to a ticket. Every one is a fact already established (by the IM, the business, a clock, an operator). */
+/** How an IM instance ended: approved, rejected, withdrawn, deleted, revoked after approval, or closed by the IM's timeout. */
+export type ClosedStatus = 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' | 'REVERTED' | 'TIMED_OUT';
+
 export type TicketEvent =
   | { type: 'assistant_task_pending'; stage: Stage; taskId: string }
-  | { type: 'instance_closed'; status: 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' }
+  | { type: 'instance_closed'; status: ClosedStatus }
+  /** An instance the IM closed by its timeout was recovered by hand: it is in approval again. */
+  | { type: 'instance_reopened' }
   | { type: 'business_result'; stage: Stage; result: boolean; msg?: string; error?: string; via: 'reply' | 'callback' }
   | { type: 'business_accepted'; stage: Stage; deadlineAt: string }
   | { type: 'business_unreachable'; stage: Stage; attempt: number; error: string; retryInMs?: number; final?: boolean }

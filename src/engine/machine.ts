@@ -72,7 +72,7 @@ export function transition(ticket: Ticket & { fieldProblems?: string[] }, event:
 function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent, pipeline: Pipeline, now: Date): Transition {
   const api = pipeline.origin === 'api';
   const same = (ignored: Transition['ignored']): Transition => ({ ticket, effects: [], changed: false, ignored });
-  if (isFinal(ticket)) return same('final');
+  if (isFinal(ticket) && event.type !== 'instance_reopened') return same('final');
   const next: Ticket & { fieldProblems?: string[] } = { ...ticket, tasks: { ...ticket.tasks }, results: { ...ticket.results } };
   const done = (effects: Effect[]): Transition => ({ ticket: next, effects, changed: true });
 
@@ -173,9 +173,23 @@ function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent,
       }
       next.stage = undefined;
       next.deadlineAt = undefined;
+      next.closedBy = event.status;
       if (event.status === 'APPROVED') next.state = 'completed';
       else if (event.status === 'REJECTED') next.state = 'rejected_by_approver';
       else next.state = 'canceled';
+      return done([]);
+    }
+
+    case 'instance_reopened': {
+      // Only an instance closed by the IM's timeout can come back; its ticket resumes where the flow is: the
+      // assistant's tasks of unanswered stages are forgotten, so their recovered tasks drive the ticket again.
+      if (ticket.state !== 'canceled' || ticket.closedBy !== 'TIMED_OUT') return same('not_applicable');
+      next.closedBy = undefined;
+      next.attempts = 0;
+      const checked = !pipeline.stages.check || ticket.results.check?.result === true;
+      next.state = checked ? 'in_approval' : 'checking';
+      next.stage = checked ? undefined : 'check';
+      for (const stage of ['check', 'execute'] as const) if (!ticket.results[stage]) delete next.tasks[stage];
       return done([]);
     }
 

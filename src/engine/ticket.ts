@@ -1,3 +1,4 @@
+import type { ClosedStatus } from './events.ts';
 /** The ticket states of CONTRACTS.md §2: the same identifiers in the API, metrics, logs and console. */
 export const ticketStates = [
   'checking',
@@ -50,6 +51,8 @@ export interface Ticket {
   tasks: Partial<Record<Stage, string>>;
   /** Each stage's final business answer, to recognise a repeated callback. */
   results: Partial<Record<Stage, StageResult>>;
+  /** How the IM instance ended, when its end closed the ticket. */
+  closedBy?: ClosedStatus;
 }
 
 export const isFinal = (t: Ticket) => finalStates.has(t.state);

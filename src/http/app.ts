@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PipelineRegistry } from '../registry/registry.ts';
 import type { PipelineVersions } from '../registry/versions.ts';
+import type { ImHealth } from '../providers/im-health.ts';
 import type { Provider } from '../providers/provider.ts';
 import { apiTicketRoutes } from './routes/api-tickets.ts';
 import { businessCallbackRoutes } from './routes/business-callback.ts';
@@ -35,6 +36,8 @@ export interface AppDeps {
   lifecycle: { draining: boolean };
   secret(name: string): string | undefined;
   providers: Partial<Record<string, Provider>>;
+  /** Refused IM credentials or a spent quota: /readyz reports them. */
+  imHealth?: ImHealth;
 }
 
 /** The runtime's HTTP surface (CONTRACTS.md §2): routing and translation only, no business logic. */

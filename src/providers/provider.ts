@@ -1,3 +1,4 @@
+import type { ClosedStatus } from '../engine/events.ts';
 import type { Stage } from '../engine/ticket.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 
@@ -7,7 +8,7 @@ export interface NeutralInstance {
   definitionCode: string;
   serialNumber?: string;
   applicant: { user_id: string; open_id?: string; department_id?: string };
-  status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED';
+  status: 'PENDING' | ClosedStatus;
   tasks: Array<{ id: string; userId?: string; pending: boolean; nodeKey?: string; nodeName?: string }>;
   /** The form mapped onto a pipeline's fields (each IM has its own widget formats). */
   mapFields(pipeline: Pipeline, now: Date): { fields: Record<string, unknown>; problems: string[] };
@@ -16,7 +17,7 @@ export interface NeutralInstance {
 /** What one stored IM event says, in neutral terms. */
 export type NeutralEvent =
   | { kind: 'task'; instanceCode: string; definitionCode: string; taskId: string; userId?: string; pending: boolean; status: string; nodeKey?: string }
-  | { kind: 'instance'; instanceCode: string; definitionCode: string; status: NeutralInstance['status'] }
+  | { kind: 'instance'; instanceCode: string; definitionCode: string; status: NeutralInstance['status']; reopened?: boolean }
   | { kind: 'other' };
 
 /** A failed IM call: `transient` ones are retried later (after `retryAfterSeconds` when the IM says). */
@@ -36,7 +37,8 @@ export class ProviderError extends Error {
 export interface Provider {
   type: 'lark' | 'dingtalk';
   classify(payload: Record<string, unknown>): NeutralEvent;
-  readInstance(instanceCode: string): Promise<NeutralInstance>;
+  /** Reads an instance; `definitionCode` is the ticket's own (DingTalk's instance read does not return it). */
+  readInstance(instanceCode: string, definitionCode: string): Promise<NeutralInstance>;
   /** Approve or reject the assistant's task. */
   decideTask(task: { definitionCode: string; instanceCode: string; taskId: string; assistant: string; action: 'approve' | 'reject'; comment: string }): Promise<void>;
   comment(instanceCode: string, assistant: string, text: string): Promise<void>;

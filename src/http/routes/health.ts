@@ -3,7 +3,7 @@ import { formatText } from '../../pipeline/diagnostic.ts';
 import { databaseHealthy } from '../../store/database.ts';
 import type { AppDeps } from '../app.ts';
 
-export function healthRoutes(router: Router, { pool, registry, lifecycle }: AppDeps): void {
+export function healthRoutes(router: Router, { pool, registry, lifecycle, imHealth }: AppDeps): void {
   router.get('/healthz', async (ctx) => {
     const ok = await databaseHealthy(pool);
     ctx.status = ok ? 200 : 503;
@@ -13,8 +13,12 @@ export function healthRoutes(router: Router, { pool, registry, lifecycle }: AppD
   router.get('/readyz', async (ctx) => {
     const errors = registry.loadErrors().map((d) => ({ ...d, text: formatText(d) }));
     const pipelines = registry.pipelines().map((p) => ({ name: p.name, version: p.version, file: p.file }));
-    const status = lifecycle.draining ? 'draining' : (await databaseHealthy(pool)) ? 'ready' : 'database_unavailable';
+    // Refused credentials: every IM call fails, so no ticket can move (the message names the variable to fix). A
+    // spent quota is reported too, but leaves the runtime ready: intake still works and nothing else would help.
+    const im = imHealth?.problems() ?? [];
+    const refused = im.find((p) => p.reason === 'credentials_refused');
+    const status = lifecycle.draining ? 'draining' : !(await databaseHealthy(pool)) ? 'database_unavailable' : refused ? 'credentials_refused' : 'ready';
     ctx.status = status === 'ready' ? 200 : 503;
-    ctx.body = { status, pipelines, load_errors: errors };
+    ctx.body = { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}) };
   });
 }

@@ -52,7 +52,7 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     error = e;
-    outcome = e.transient ? 'retry' : (await stillPending(provider, ticket.instanceCode, p.task_id)) ? 'retry' : 'already_handled';
+    outcome = e.transient ? 'retry' : (await stillPending(provider, ticket.instanceCode, ticket.definitionCode, p.task_id)) ? 'retry' : 'already_handled';
   }
   const latencyMs = performance.now() - started;
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, stage: p.stage, action: `task ${p.action}`, attempt: p.attempt, startedAt, request, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs });
@@ -66,9 +66,9 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
   await appendAudit(deps.pool, { ticketId: ticket.id, actor: 'ticketflow', event: p.action === 'approve' ? 'task_approved' : 'task_rejected', from: ticket.state, to: ticket.state, detail: { stage: p.stage, task_id: p.task_id, ...(outcome === 'already_handled' ? { note: 'the task was no longer pending' } : {}) } });
 }
 
-async function stillPending(provider: Provider, instanceCode: string, taskId: string): Promise<boolean> {
+async function stillPending(provider: Provider, instanceCode: string, definitionCode: string, taskId: string): Promise<boolean> {
   try {
-    const instance = await provider.readInstance(instanceCode);
+    const instance = await provider.readInstance(instanceCode, definitionCode);
     return instance.tasks.find((t) => t.id === taskId)?.pending === true;
   } catch {
     return true; // cannot tell: try again later

@@ -78,7 +78,7 @@ async function processEvent(deps: JobDeps, payload: { provider: string; event_id
   pipeline = pipeline!;
 
   let instance: NeutralInstance | undefined;
-  const readInstance = async () => (instance ??= await provider.readInstance(event.instanceCode));
+  const readInstance = async () => (instance ??= await provider.readInstance(event.instanceCode, existing?.definitionCode ?? event.definitionCode));
 
   let ticketEvent: TicketEvent | undefined;
   let note: Record<string, unknown> | undefined;
@@ -88,8 +88,10 @@ async function processEvent(deps: JobDeps, payload: { provider: string; event_id
     const stage = provider.stageOf(pipeline, node);
     if (stage && event.pending && event.userId === provider.assistant) ticketEvent = { type: 'assistant_task_pending', stage, taskId: event.taskId };
     else note = { im_task: { task_id: event.taskId, user_id: event.userId, status: event.status, node: node.nodeKey ?? node.nodeName, stage } };
-  } else if (closing) {
-    ticketEvent = { type: 'instance_closed', status: event.status as 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' };
+  } else if (event.kind === 'instance' && event.status !== 'PENDING') {
+    ticketEvent = { type: 'instance_closed', status: event.status };
+  } else if (event.kind === 'instance' && event.reopened) {
+    ticketEvent = { type: 'instance_reopened' };
   }
 
   if (existing && note) {

@@ -21,15 +21,15 @@ export async function reconcileTask(deps: JobDeps): Promise<void> {
  * lost event can never strand a ticket. Events already applied change nothing.
  */
 export async function reconcileTicketTask(deps: JobDeps, p: { ticket_id: string }): Promise<void> {
-  const { rows } = await deps.pool.query('SELECT provider, instance_code, pipeline_name, pipeline_version FROM tickets WHERE id = $1', [p.ticket_id]);
+  const { rows } = await deps.pool.query('SELECT provider, definition_code, instance_code, pipeline_name, pipeline_version FROM tickets WHERE id = $1', [p.ticket_id]);
   const provider = rows[0] && deps.providers[rows[0].provider];
   if (!rows[0] || !provider) return;
   await withInstanceLock(deps.pool, rows[0].provider, rows[0].instance_code, () => reconcileInstance(deps, p.ticket_id, provider, rows[0]));
 }
 
-async function reconcileInstance(deps: JobDeps, ticketId: string, provider: Provider, row: { instance_code: string; pipeline_name: string; pipeline_version: number }): Promise<void> {
+async function reconcileInstance(deps: JobDeps, ticketId: string, provider: Provider, row: { definition_code: string; instance_code: string; pipeline_name: string; pipeline_version: number }): Promise<void> {
   const pipeline = await deps.versions.get(row.pipeline_name, row.pipeline_version);
-  const instance = await provider.readInstance(row.instance_code);
+  const instance = await provider.readInstance(row.instance_code, row.definition_code);
   const events: TicketEvent[] = [];
   for (const task of instance.tasks) {
     if (!task.pending || task.userId !== provider.assistant) continue;

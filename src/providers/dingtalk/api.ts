@@ -1,3 +1,4 @@
+import type { ImObserver } from '../im-health.ts';
 import { ProviderError } from '../provider.ts';
 
 export interface DingTalkApiOptions {
@@ -7,6 +8,8 @@ export interface DingTalkApiOptions {
   apiBaseUrl: string;
   /** The old API (`https://oapi.dingtalk.com`); `?access_token=`. */
   oapiBaseUrl?: string;
+  /** Told of every call, of refused credentials and of a spent quota. */
+  observer?: ImObserver;
 }
 
 /** The old API's rate-limit codes: every app of the company (90018), the whole platform (90002), an ISV app (90019). */

@@ -1,5 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../log.ts';
+import type { ImObserver } from '../im-health.ts';
 
 /** A Lark OpenAPI answer with a non-zero code (HTTP 400 business errors and the rest). */
 export class LarkError extends Error {
@@ -25,6 +26,8 @@ export interface LarkApiOptions {
   appSecret: string;
   baseUrl: string;
   log: Logger;
+  /** Told of every call, and of refused credentials. */
+  observer?: ImObserver;
 }
 
 /**

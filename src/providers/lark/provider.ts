@@ -1,11 +1,10 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { ProviderError, type NeutralEvent, type NeutralInstance, type Provider } from '../provider.ts';
+import { ProviderError, type NeutralEvent, type Provider } from '../provider.ts';
 import { LarkError, type LarkApi } from './api.ts';
 import { mapLarkForm } from './form.ts';
 import { larkCreateForm, type DefinitionWidget } from './form-create.ts';
 import { matchesByName, parseInstance, stageOfNode } from './instance.ts';
-
-const closing = new Set(['APPROVED', 'REJECTED', 'CANCELED', 'DELETED']);
+import { larkInstanceStatus, larkTaskPending } from './status.ts';
 
 /** Lark behind the provider interface: v1 approval events, the SDK client, custom node ids or node names. */
 export function larkProvider(api: LarkApi, assistant: string): Provider {
@@ -24,10 +23,12 @@ export function larkProvider(api: LarkApi, assistant: string): Provider {
       const e = payload.event as Record<string, string> | undefined;
       if (!e) return { kind: 'other' };
       if (e.type === 'approval_task') {
-        return { kind: 'task', instanceCode: e.instance_code!, definitionCode: e.approval_code!, taskId: e.task_id!, userId: e.user_id || undefined, pending: e.status === 'PENDING', status: e.status!, nodeKey: e.custom_key || undefined };
+        return { kind: 'task', instanceCode: e.instance_code!, definitionCode: e.approval_code!, taskId: e.task_id!, userId: e.user_id || undefined, pending: larkTaskPending(e.status), status: e.status!, nodeKey: e.custom_key || undefined };
       }
       if (e.type === 'approval_instance') {
-        return { kind: 'instance', instanceCode: e.instance_code!, definitionCode: e.approval_code!, status: (closing.has(e.status!) ? e.status : 'PENDING') as NeutralInstance['status'] };
+        const status = larkInstanceStatus(e.status);
+        if (!status) return { kind: 'other' };
+        return { kind: 'instance', instanceCode: e.instance_code!, definitionCode: e.approval_code!, status, ...(e.status === 'OVERTIME_RECOVER' ? { reopened: true } : {}) };
       }
       return { kind: 'other' };
     },
@@ -38,8 +39,9 @@ export function larkProvider(api: LarkApi, assistant: string): Provider {
         definitionCode: i.approval_code,
         serialNumber: i.serial_number,
         applicant: { user_id: i.user_id, ...(i.open_id ? { open_id: i.open_id } : {}), ...(i.department_id ? { department_id: i.department_id } : {}) },
-        status: (closing.has(i.status) ? i.status : 'PENDING') as NeutralInstance['status'],
-        tasks: i.task_list.map((t) => ({ id: t.id, userId: t.user_id, pending: t.status === 'PENDING', nodeKey: t.custom_node_id || undefined, nodeName: t.node_name })),
+        // A status Lark does not document cannot close a ticket: read as still in approval.
+        status: larkInstanceStatus(i.status) ?? 'PENDING',
+        tasks: i.task_list.map((t) => ({ id: t.id, userId: t.user_id, pending: larkTaskPending(t.status), nodeKey: t.custom_node_id || undefined, nodeName: t.node_name })),
         mapFields: (pipeline: Pipeline, now: Date) => mapLarkForm(pipeline, i.form, now),
       };
     },

@@ -14,7 +14,7 @@ type TicketRow = {
   state: Ticket['state'];
   stage: Ticket['stage'] | null;
   attempts: number;
-  data: { applicant: Ticket['applicant']; fields?: Record<string, unknown>; fieldProblems?: string[]; tasks: Ticket['tasks']; results: Ticket['results'] };
+  data: { applicant: Ticket['applicant']; fields?: Record<string, unknown>; fieldProblems?: string[]; tasks: Ticket['tasks']; results: Ticket['results']; closedBy?: Ticket['closedBy'] };
   deadline_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -48,6 +48,7 @@ export function fromRow(r: TicketRow): StoredTicket {
     fieldProblems: r.data.fieldProblems,
     tasks: r.data.tasks ?? {},
     results: r.data.results ?? {},
+    ...(r.data.closedBy ? { closedBy: r.data.closedBy } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     version: r.version,
@@ -55,7 +56,7 @@ export function fromRow(r: TicketRow): StoredTicket {
 }
 
 export function data(t: Ticket & { fieldProblems?: string[] }) {
-  return JSON.stringify({ applicant: t.applicant, fields: t.fields, fieldProblems: t.fieldProblems, tasks: t.tasks, results: t.results });
+  return JSON.stringify({ applicant: t.applicant, fields: t.fields, fieldProblems: t.fieldProblems, tasks: t.tasks, results: t.results, closedBy: t.closedBy });
 }
 
 /** Inserts a ticket unless its instance already has one; returns the stored ticket either way. */
