@@ -66,6 +66,7 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionCo
     ctx.cookies.set(STATE_COOKIE, state, { ...cookieOptions, maxAge: 10 * 60_000 });
     const url = new URL('/open-apis/authen/v1/authorize', accountsBase(config.lark.baseUrl));
     url.searchParams.set('client_id', config.lark.appId);
+    url.searchParams.set('response_type', 'code');
     url.searchParams.set('redirect_uri', `${config.publicUrl}/auth/lark/callback`);
     url.searchParams.set('state', state);
     ctx.redirect(url.toString());
@@ -83,12 +84,13 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionCo
       return;
     }
     const user = await larkUser(config, code).catch((e: Error) => {
-      log.warn({ err: e.message }, 'Lark sign-in failed');
-      return undefined;
+      log.warn({ err: e.message, code: (e as SignInError).code }, 'Lark sign-in failed');
+      return e instanceof SignInError ? e : new SignInError(undefined, e.message);
     });
-    if (!user) {
-      ctx.status = 502;
-      ctx.body = signInPage(c, 'Lark did not confirm the sign-in; try again.');
+    if (user instanceof SignInError) {
+      // The person's code was stale or used: 400; Lark refused our app or could not be reached: 502.
+      ctx.status = user.code !== undefined && [20003, 20004, 20065].includes(user.code) ? 400 : 502;
+      ctx.body = signInPage(c, signInFailure(user.code, c.lang));
       return;
     }
     const role = roleOf(config, user.user_id);
@@ -175,6 +177,39 @@ export function accountsBase(baseUrl: string): string {
   return baseUrl;
 }
 
+/** A failed sign-in: `code` is Lark's OAuth error code (token endpoint), when it gave one. */
+class SignInError extends Error {
+  constructor(
+    readonly code: number | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What the person signing in reads for each error of Lark's token endpoint
+ * (https://open.feishu.cn/document/authentication-management/access-token/get-user-access-token).
+ */
+export function signInFailure(code: number | undefined, lang: 'zh' | 'en'): string {
+  const zh = lang === 'zh';
+  switch (code) {
+    case 20002:
+      return zh ? '飞书拒绝了本应用的 App Secret：请管理员检查 LARK_APP_SECRET。' : 'Lark refused this app’s secret: an administrator must check LARK_APP_SECRET.';
+    case 20003:
+    case 20065:
+      return zh ? '这个登录授权码已失效或已被使用（每个授权码只能用一次）。请重新登录。' : 'This sign-in code was not found or was already used (each code works once). Sign in again.';
+    case 20004:
+      return zh ? '登录授权码已过期（有效期 5 分钟）。请重新登录。' : 'The sign-in code expired (codes last 5 minutes). Sign in again.';
+    case 20071:
+      return zh ? '回调地址与飞书后台登记的重定向 URL 不一致：请管理员检查 PUBLIC_URL。' : 'The redirect URL does not match the one registered in Lark: an administrator must check PUBLIC_URL.';
+    case undefined:
+      return zh ? '无法连接飞书确认登录，请稍后重试。' : 'Lark could not be reached to confirm the sign-in; try again shortly.';
+    default:
+      return zh ? `飞书未确认登录（错误 ${code}），请重试。` : `Lark did not confirm the sign-in (error ${code}); try again.`;
+  }
+}
+
 /** Exchanges the authorization code and reads who signed in. */
 async function larkUser(config: AppDeps['config'], code: string): Promise<{ user_id: string; name?: string }> {
   const token = await fetch(`${config.lark.baseUrl}/open-apis/authen/v2/oauth/token`, {
@@ -183,8 +218,8 @@ async function larkUser(config: AppDeps['config'], code: string): Promise<{ user
     body: JSON.stringify({ grant_type: 'authorization_code', client_id: config.lark.appId, client_secret: config.lark.appSecret, code, redirect_uri: `${config.publicUrl}/auth/lark/callback` }),
     signal: AbortSignal.timeout(5_000),
   });
-  const t = (await token.json()) as { code?: number; access_token?: string; error?: string };
-  if (!token.ok || t.code !== 0 || !t.access_token) throw new Error(`token exchange failed: ${t.error ?? token.status}`);
+  const t = (await token.json().catch(() => ({}))) as { code?: number; access_token?: string; error?: string; error_description?: string };
+  if (!token.ok || t.code !== 0 || !t.access_token) throw new SignInError(typeof t.code === 'number' ? t.code : undefined, `token exchange failed: ${t.code ?? token.status} ${t.error ?? ''} ${t.error_description ?? ''}`.trim());
   const info = await fetch(`${config.lark.baseUrl}/open-apis/authen/v1/user_info`, { headers: { authorization: `Bearer ${t.access_token}` }, signal: AbortSignal.timeout(5_000) });
   const u = (await info.json()) as { code?: number; data?: { user_id?: string; name?: string } };
   if (!info.ok || u.code !== 0 || !u.data?.user_id) throw new Error(`user_info failed: ${u.code ?? info.status}`);

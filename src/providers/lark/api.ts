@@ -1,6 +1,35 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../log.ts';
-import type { ImObserver } from '../im-health.ts';
+import { silentObserver, type ImCallOutcome, type ImObserver } from '../im-health.ts';
+
+/**
+ * Codes of Lark's generic error list (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code)
+ * and of the approval API pages (https://open.feishu.cn/document/server-docs/approval-v4/instance/create and the
+ * task approve page) that the client acts on.
+ */
+export const LARK = {
+  /** 99991400 request trigger frequency limit: HTTP 429 (400 on older APIs), wait for x-ogw-ratelimit-reset. */
+  RATE_LIMITED: 99991400,
+  /** 1395001 "There have been some errors. Please try again later": slow down and retry. */
+  RETRY_LATER: 1395001,
+  /** 99991663 the tenant_access_token is invalid or expired: drop it, fetch a new one. */
+  TOKEN_INVALID: 99991663,
+  SUBSCRIPTION_EXISTED: 1390007,
+  INSTANCE_NOT_FOUND: 1390003,
+  /** 1390010 task not found. */
+  TASK_NOT_FOUND: 1390010,
+  /** 60012 OpenApiErrorCodeUuidConflict: an instance with this uuid exists already. */
+  UUID_CONFLICT: 60012,
+  /** 10014 app unauthorized (应用状态不可用: the app is disabled), 10015 wrong app secret. */
+  APP_UNAUTHORIZED: 10014,
+  WRONG_APP_SECRET: 10015,
+} as const;
+
+/** The variable an operator fixes when Lark refuses the app's credentials with this code. */
+const CREDENTIALS: Record<number, string> = { [LARK.APP_UNAUTHORIZED]: 'LARK_APP_ID (the app is disabled or not authorised in this tenant)', [LARK.WRONG_APP_SECRET]: 'LARK_APP_SECRET' };
+
+/** How long a refusal of the app's credentials holds before Lark is asked again. */
+const CREDENTIALS_RETRY_MS = 60_000;
 
 /** A Lark OpenAPI answer with a non-zero code (HTTP 400 business errors and the rest). */
 export class LarkError extends Error {
@@ -9,17 +38,22 @@ export class LarkError extends Error {
     message: string,
     readonly httpStatus?: number,
     readonly retryAfterSeconds?: number,
+    /** The failed call was the SDK's tenant token request, not the API call itself. */
+    readonly tokenRequest = false,
   ) {
     super(`Lark error ${code}: ${message}`);
   }
-  /** Worth another try later: rate limited, server side failure, or Lark unreachable. */
+  get credentialsRefused(): boolean {
+    return this.tokenRequest && this.code in CREDENTIALS;
+  }
+  /** Worth another try later: rate limited, "retry later", server side failure, Lark unreachable, or credentials (slowly). */
   get transient(): boolean {
-    return this.httpStatus === undefined || this.httpStatus === 429 || this.httpStatus >= 500 || this.code === 99991400;
+    return this.httpStatus === undefined || this.httpStatus === 429 || this.httpStatus >= 500 || this.code === LARK.RATE_LIMITED || this.code === LARK.RETRY_LATER || this.credentialsRefused || this.code === LARK.TOKEN_INVALID;
   }
 }
 
-export const SUBSCRIPTION_EXISTED = 1390007;
-export const TOKEN_INVALID = 99991663;
+export const SUBSCRIPTION_EXISTED = LARK.SUBSCRIPTION_EXISTED;
+export const TOKEN_INVALID = LARK.TOKEN_INVALID;
 
 export interface LarkApiOptions {
   appId: string;
@@ -37,9 +71,14 @@ export interface LarkApiOptions {
  */
 export class LarkApi {
   readonly client: lark.Client;
-  private readonly tokens = new TokenCache();
+  private readonly tokens: TokenCache;
+  private readonly observer: ImObserver;
+  /** While Lark refuses the credentials, calls fail here without a request until this time. */
+  private refused?: { until: number; error: LarkError };
 
   constructor(private readonly options: LarkApiOptions) {
+    this.observer = options.observer ?? silentObserver;
+    this.tokens = new TokenCache(() => this.observer.call('auth/v3/tenant_access_token/internal', 'ok'));
     const log = options.log.child({ component: 'lark-sdk' });
     this.client = new lark.Client({
       appId: options.appId,
@@ -61,7 +100,7 @@ export class LarkApi {
   /** Subscribes the app to an approval definition's events; "subscription existed" is success. */
   async subscribe(approvalCode: string): Promise<'subscribed' | 'already'> {
     try {
-      await this.call(() => this.client.approval.v4.approval.subscribe({ path: { approval_code: approvalCode } }));
+      await this.call('approval/v4/approvals/:code/subscribe', () => this.client.approval.v4.approval.subscribe({ path: { approval_code: approvalCode } }));
       return 'subscribed';
     } catch (e) {
       if (e instanceof LarkError && e.code === SUBSCRIPTION_EXISTED) return 'already';
@@ -70,31 +109,32 @@ export class LarkApi {
   }
 
   async getApproval(approvalCode: string): Promise<Record<string, unknown>> {
-    return this.call(() => this.client.approval.v4.approval.get({ path: { approval_code: approvalCode } }));
+    return this.call('approval/v4/approvals/:code', () => this.client.approval.v4.approval.get({ path: { approval_code: approvalCode } }));
   }
 
+  /** Reads an instance by its code, or by the `uuid` it was created with (the instance get page accepts both). */
   async getInstance(instanceCode: string): Promise<Record<string, unknown>> {
-    return this.call(() => this.client.approval.v4.instance.get({ path: { instance_id: instanceCode }, params: { user_id_type: 'user_id' } }));
+    return this.call('approval/v4/instances/:code', () => this.client.approval.v4.instance.get({ path: { instance_id: instanceCode }, params: { user_id_type: 'user_id' } }));
   }
 
   async createInstance(data: { approval_code: string; user_id: string; form: string; uuid: string }): Promise<{ instance_code: string }> {
-    return this.call(() => this.client.approval.v4.instance.create({ data }));
+    return this.call('approval/v4/instances POST', () => this.client.approval.v4.instance.create({ data }));
   }
 
   /** Lark user ids by mobile number (contact/v3/users/batch_get_id); a missing user has no user_id. */
   async userIdsByMobile(mobiles: string[]): Promise<Map<string, string>> {
-    const data = await this.call(() => this.client.contact.v3.user.batchGetId({ params: { user_id_type: 'user_id' }, data: { mobiles } }));
+    const data = await this.call('contact/v3/users/batch_get_id', () => this.client.contact.v3.user.batchGetId({ params: { user_id_type: 'user_id' }, data: { mobiles } }));
     const list = (data.user_list as Array<{ mobile?: string; user_id?: string }>) ?? [];
     return new Map(list.filter((u) => u.mobile && u.user_id).map((u) => [u.mobile!, u.user_id!]));
   }
 
   async decideTask(action: 'approve' | 'reject', task: { approval_code: string; instance_code: string; user_id: string; task_id: string; comment: string }): Promise<void> {
     const payload = { params: { user_id_type: 'user_id' as const }, data: task };
-    await this.call(() => (action === 'approve' ? this.client.approval.v4.task.approve(payload) : this.client.approval.v4.task.reject(payload)));
+    await this.call(`approval/v4/tasks/${action}`, () => (action === 'approve' ? this.client.approval.v4.task.approve(payload) : this.client.approval.v4.task.reject(payload)));
   }
 
   async comment(instanceCode: string, userId: string, text: string): Promise<void> {
-    await this.call(() =>
+    await this.call('approval/v4/instances/:code/comments', () =>
       this.client.approval.v4.instanceComment.create({
         path: { instance_id: instanceCode },
         params: { user_id_type: 'user_id', user_id: userId },
@@ -103,35 +143,71 @@ export class LarkApi {
     );
   }
 
-  /** Runs one SDK call and returns `data`, or throws LarkError; an expired token is replaced and the call retried once. */
-  async call<T>(fn: () => Promise<{ code?: number; msg?: string; data?: T } | undefined>): Promise<T & Record<string, unknown>> {
+  /**
+   * Runs one SDK call (`api` names it in the metrics) and returns `data`, or throws LarkError. A token Lark calls
+   * invalid (99991663) is dropped and the call retried once with a fresh one; a cached token never outlives that
+   * answer, even when the retry gets it again.
+   */
+  async call<T>(api: string, fn: () => Promise<{ code?: number; msg?: string; data?: T } | undefined>): Promise<T & Record<string, unknown>> {
+    if (this.refused && this.refused.until > Date.now()) throw this.refused.error;
     try {
-      return await this.callOnce(fn);
+      return await this.callOnce(api, fn);
     } catch (e) {
-      if (!(e instanceof LarkError) || e.code !== TOKEN_INVALID) throw e;
+      if (!(e instanceof LarkError) || e.code !== LARK.TOKEN_INVALID) throw e;
       this.tokens.clear();
-      return this.callOnce(fn);
+      try {
+        return await this.callOnce(api, fn);
+      } catch (again) {
+        if (again instanceof LarkError && again.code === LARK.TOKEN_INVALID) this.tokens.clear();
+        throw again;
+      }
     }
   }
 
-  private async callOnce<T>(fn: () => Promise<{ code?: number; msg?: string; data?: T } | undefined>): Promise<T & Record<string, unknown>> {
+  private async callOnce<T>(api: string, fn: () => Promise<{ code?: number; msg?: string; data?: T } | undefined>): Promise<T & Record<string, unknown>> {
     let res: { code?: number; msg?: string; data?: T } | undefined;
     try {
       res = await fn();
     } catch (e) {
-      throw toLarkError(e);
+      throw this.failed(api, toLarkError(e));
     }
-    if (!res || (res.code ?? 0) !== 0) throw new LarkError(res?.code ?? -1, res?.msg ?? 'empty answer', 200);
+    if (!res || (res.code ?? 0) !== 0) throw this.failed(api, new LarkError(res?.code ?? -1, res?.msg ?? 'empty answer', 200));
+    this.observer.call(api, 'ok');
+    if (this.refused) {
+      this.refused = undefined;
+      this.observer.credentialsAccepted();
+    }
     return (res.data ?? {}) as T & Record<string, unknown>;
+  }
+
+  private failed(api: string, error: LarkError): LarkError {
+    if (error.credentialsRefused) {
+      this.observer.call('auth/v3/tenant_access_token/internal', 'credentials_refused');
+      const slow = new LarkError(error.code, `${error.message.replace(/^Lark error -?\d+: /, '')} (fix ${CREDENTIALS[error.code]})`, error.httpStatus, CREDENTIALS_RETRY_MS / 1000, true);
+      this.refused = { until: Date.now() + CREDENTIALS_RETRY_MS, error: slow };
+      this.observer.credentialsRefused(CREDENTIALS[error.code]!, `Lark answered ${error.code} to the tenant token request`);
+      return slow;
+    }
+    const outcome: ImCallOutcome = error.httpStatus === undefined ? 'unreachable' : error.code === LARK.RATE_LIMITED || error.httpStatus === 429 ? 'rate_limited' : 'error';
+    this.observer.call(error.tokenRequest ? 'auth/v3/tenant_access_token/internal' : api, outcome);
+    return error;
   }
 }
 
+/**
+ * The SDK fails in two styles: a thrown AxiosError carrying Lark's answer (non-2xx), or, for a tenant token
+ * request answered HTTP 200 with a non-zero code, a plain Error "failed to get tenant_access_token, code: …, msg: …"
+ * (its TokenManager.requestToken).
+ */
 function toLarkError(e: unknown): LarkError {
-  const err = e as { response?: { status?: number; data?: { code?: number; msg?: string }; headers?: Record<string, string> }; message?: string };
+  const err = e as { response?: { status?: number; data?: { code?: number; msg?: string }; headers?: Record<string, string> }; config?: { url?: string }; message?: string };
+  const tokenRequest = Boolean(err.config?.url?.includes('/auth/v3/tenant_access_token'));
   if (err.response) {
     const reset = Number(err.response.headers?.['x-ogw-ratelimit-reset']);
-    return new LarkError(err.response.data?.code ?? -1, err.response.data?.msg ?? err.message ?? 'error', err.response.status, Number.isFinite(reset) ? reset : undefined);
+    return new LarkError(err.response.data?.code ?? -1, err.response.data?.msg ?? err.message ?? 'error', err.response.status, Number.isFinite(reset) ? reset : undefined, tokenRequest);
   }
+  const token = /failed to get tenant_access_token, code: (-?\d+), msg: (.*)$/s.exec(err.message ?? '');
+  if (token) return new LarkError(Number(token[1]), token[2]!, 200, undefined, true);
   return new LarkError(-1, `Lark unreachable: ${err.message ?? String(e)}`);
 }
 
@@ -139,7 +215,11 @@ function toLarkError(e: unknown): LarkError {
 class TokenCache {
   private readonly entries = new Map<string | Symbol, { value: unknown; expires: number }>();
 
+  /** `fetched` hears of every token the SDK stores: each is one token request. */
+  constructor(private readonly fetched: () => void) {}
+
   async set(key: string | Symbol, value: unknown, expire?: number): Promise<boolean> {
+    this.fetched();
     this.entries.set(key, { value, expires: expire ?? Infinity });
     return true;
   }

@@ -1,6 +1,6 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { ProviderError, type NeutralEvent, type Provider } from '../provider.ts';
-import { LarkError, type LarkApi } from './api.ts';
+import { LARK, LarkError, type LarkApi } from './api.ts';
 import { mapLarkForm } from './form.ts';
 import { larkCreateForm, type DefinitionWidget } from './form-create.ts';
 import { matchesByName, parseInstance, stageOfNode } from './instance.ts';
@@ -55,9 +55,17 @@ export function larkProvider(api: LarkApi, assistant: string): Provider {
       const definition = await wrap(() => api.getApproval(pipeline.provider.approval_code!));
       const widgets = JSON.parse(String(definition.form ?? '[]')) as DefinitionWidget[];
       const form = larkCreateForm(pipeline, ticket.fields, widgets);
-      // uuid makes the create idempotent: a retry after a crash returns the same instance.
-      const created = await wrap(() => api.createInstance({ approval_code: pipeline.provider.approval_code!, user_id: ticket.originator, form: JSON.stringify(form), uuid: ticket.id }));
-      return { instanceCode: created.instance_code };
+      // One uuid creates one instance; a second create with it answers 60012 (instance create page). So a create
+      // retried after a lost answer adopts the instance the first one made, read by its uuid (instance get page).
+      try {
+        const created = await api.createInstance({ approval_code: pipeline.provider.approval_code!, user_id: ticket.originator, form: JSON.stringify(form), uuid: ticket.id });
+        return { instanceCode: created.instance_code };
+      } catch (e) {
+        if (!(e instanceof LarkError) || e.code !== LARK.UUID_CONFLICT) return wrap(() => Promise.reject(e));
+      }
+      const existing = parseInstance(await wrap(() => api.getInstance(ticket.id)));
+      if (existing.approval_code !== pipeline.provider.approval_code) throw new ProviderError(`uuid ${ticket.id} belongs to an instance of another approval (${existing.approval_code})`, false, 400, undefined, LARK.UUID_CONFLICT);
+      return { instanceCode: existing.instance_code };
     },
     async userIdByMobile(mobile) {
       return (await wrap(() => api.userIdsByMobile([mobile]))).get(mobile);

@@ -34,8 +34,14 @@ export interface SimDefinition {
   subscribed: boolean;
 }
 
-export type TaskStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'TRANSFERRED' | 'DONE';
-export type InstanceStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED';
+/**
+ * Statuses as the v1 events carry them (approval task / instance event pages, e.g.
+ * https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/approval-instance-event). Instance get
+ * documents only PENDING, APPROVED, REJECTED, CANCELED and DELETED, with `reverted: true` for a revoked instance;
+ * what it shows for an instance closed by timeout is not documented, and the simulator shows OVERTIME_CLOSE.
+ */
+export type TaskStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'TRANSFERRED' | 'DONE' | 'OVERTIME_CLOSE';
+export type InstanceStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' | 'OVERTIME_CLOSE';
 
 export interface SimTask {
   id: string;
@@ -62,6 +68,8 @@ export interface SimInstance {
   start_time: string;
   end_time: string;
   uuid: string;
+  /** Revoked by its originator after approval (instance get: `reverted`). */
+  reverted: boolean;
   form: string;
   task_list: SimTask[];
   comment_list: Array<{ id: string; user_id: string; open_id: string; comment: string; create_time: string }>;
@@ -89,7 +97,7 @@ export class LarkModel {
   /** The tenant's people by mobile number (contact lookup). */
   readonly directory = new Map<string, string>();
   readonly instances = new Map<string, SimInstance>();
-  private readonly byUuid = new Map<string, { instanceCode: string; fingerprint: string }>();
+  private readonly byUuid = new Map<string, string>();
   private serial = 0;
   private clock: () => number;
 
@@ -115,8 +123,9 @@ export class LarkModel {
     return d;
   }
 
+  /** An instance by its code, or by the uuid it was created with (instance get accepts both). */
   instance(code: string): SimInstance {
-    const i = this.instances.get(code);
+    const i = this.instances.get(code) ?? this.instances.get(this.byUuid.get(code) ?? '');
     if (!i) throw new LarkApiError(1390003, 'instance code not found');
     return i;
   }
@@ -137,19 +146,16 @@ export class LarkModel {
     } catch {
       throw new LarkApiError(1390001, 'param is invalid: form must be a JSON array string');
     }
-    const fingerprint = createHash('sha256').update(`${input.approval_code}|${input.user_id}|${input.form}`).digest('hex');
-    if (input.uuid) {
-      const seen = this.byUuid.get(input.uuid);
-      if (seen && seen.fingerprint === fingerprint) return this.instance(seen.instanceCode);
-      if (seen) throw new LarkApiError(60012, 'uuid conflict: an instance with this uuid exists with other content');
-    }
+    // "同一个 uuid 只能用于创建一个审批实例，如果冲突则创建失败并返回错误码 60012" (instance create page): any
+    // reuse, whatever the content. Its HTTP status and message are not documented; 400 as the page's other errors.
+    if (input.uuid && this.byUuid.has(input.uuid.toLowerCase())) throw new LarkApiError(60012, 'OpenApiErrorCodeUuidConflict: uuid conflict');
     const formValues = def.form.map((w) => {
       const given = widgets.find((g) => g.id === w.id || g.id === w.custom_id);
       if (w.required && (given?.value === undefined || given.value === '')) throw new LarkApiError(1390001, `param is invalid: widget ${w.id} is required`);
       const value = given ? this.readValue(w, given.value) : '';
       // A contact widget reads back its users' open ids beside their user ids.
       const openIds = w.type === 'contact' && Array.isArray(value) ? { open_ids: value.map((u) => openIdOf(String(u))) } : {};
-      return { id: w.id, custom_id: w.custom_id, name: w.name, type: w.type, value, ...openIds };
+      return { id: w.id, custom_id: w.custom_id, name: w.name, type: w.type, value, ...openIds, ...this.readExt(w, given) };
     });
     const now = this.now();
     const instance: SimInstance = {
@@ -164,6 +170,7 @@ export class LarkModel {
       start_time: now,
       end_time: '0',
       uuid: input.uuid ?? '',
+      reverted: false,
       form: JSON.stringify(formValues),
       task_list: [],
       comment_list: [],
@@ -171,7 +178,8 @@ export class LarkModel {
       nodeIndex: -1,
     };
     this.instances.set(instance.instance_code, instance);
-    if (input.uuid) this.byUuid.set(input.uuid, { instanceCode: instance.instance_code, fingerprint });
+    // The uuid is case-insensitive ("不区分大小写").
+    if (input.uuid) this.byUuid.set(input.uuid.toLowerCase(), instance.instance_code);
     this.emitInstance(instance);
     this.advance(instance);
     return instance;
@@ -184,6 +192,17 @@ export class LarkModel {
       return value.map((v) => widget.option!.find((o) => o.value === v)?.text ?? v);
     }
     return value;
+  }
+
+  /**
+   * The `ext` a control reads back with (instance get, 控件值说明): an attachmentV2's names as one string of quoted
+   * names, "'Item 1 name','Item 2 name'"; an amount's currency.
+   */
+  private readExt(widget: SimWidget, given: { value?: unknown; ext?: unknown; currency?: unknown } | undefined): { ext?: unknown } {
+    if (!given) return {};
+    if (widget.type === 'attachmentV2' && Array.isArray(given.ext)) return { ext: given.ext.map((n) => `'${String(n)}'`).join(',') };
+    if (widget.type === 'amount' && typeof given.currency === 'string') return { ext: { currency: given.currency } };
+    return given.ext === undefined ? {} : { ext: given.ext };
   }
 
   approveTask(input: { approval_code: string; instance_code: string; user_id: string; task_id: string; comment?: string }): void {
@@ -223,6 +242,37 @@ export class LarkModel {
     this.closeInstance(instance, 'CANCELED');
   }
 
+  /** The originator revokes an approved instance (撤销): the instance event says REVERTED; get shows `reverted`. */
+  revert(instanceCode: string, userId: string): void {
+    const instance = this.instance(instanceCode);
+    if (instance.user_id !== userId) throw new LarkApiError(1390001, 'param is invalid: only the originator can revoke');
+    if (instance.status !== 'APPROVED') throw new LarkApiError(1390001, 'param is invalid: only an approved instance can be revoked');
+    instance.reverted = true;
+    this.emitInstance(instance, 'REVERTED');
+  }
+
+  /** The definition's timeout closes a pending instance: open tasks and the instance say OVERTIME_CLOSE. */
+  timeOut(instanceCode: string): void {
+    const instance = this.instance(instanceCode);
+    if (instance.status !== 'PENDING') throw new LarkApiError(1390001, 'param is invalid: instance is not pending');
+    for (const t of instance.task_list.filter((t) => t.status === 'PENDING')) this.finishTask(instance, t, 'OVERTIME_CLOSE');
+    this.closeInstance(instance, 'OVERTIME_CLOSE');
+  }
+
+  /** An administrator recovers a timed-out instance: its closed tasks are open again (OVERTIME_RECOVER events). */
+  recover(instanceCode: string): void {
+    const instance = this.instance(instanceCode);
+    if (instance.status !== 'OVERTIME_CLOSE') throw new LarkApiError(1390001, 'param is invalid: instance is not closed by timeout');
+    instance.status = 'PENDING';
+    instance.end_time = '0';
+    this.emitInstance(instance, 'OVERTIME_RECOVER');
+    for (const t of instance.task_list.filter((t) => t.status === 'OVERTIME_CLOSE')) {
+      t.status = 'PENDING';
+      t.end_time = '0';
+      this.emitTask(instance, t, 'OVERTIME_RECOVER');
+    }
+  }
+
   addComment(instanceCode: string, userId: string, content: string): { comment_id: string } {
     const instance = this.instance(instanceCode);
     let text: string;
@@ -240,7 +290,8 @@ export class LarkModel {
     const instance = this.instance(input.instance_code);
     if (input.approval_code && input.approval_code !== instance.approval_code) throw new LarkApiError(1390001, 'param is invalid: approval_code does not match the instance');
     const task = instance.task_list.find((t) => t.id === input.task_id);
-    if (!task) throw new LarkApiError(1390001, 'param is invalid: task not found');
+    // Task approve/reject page: "400 | 1390010 | task not found".
+    if (!task) throw new LarkApiError(1390010, 'task not found');
     if (task.user_id !== input.user_id) throw new LarkApiError(1390001, 'param is invalid: user is not the assignee of the task');
     if (task.status !== 'PENDING' || instance.status !== 'PENDING') throw new LarkApiError(1390001, 'param is invalid: task is not pending');
     return { instance, task };
@@ -293,7 +344,7 @@ export class LarkModel {
     this.emitInstance(instance);
   }
 
-  private emitTask(instance: SimInstance, task: SimTask): void {
+  private emitTask(instance: SimInstance, task: SimTask, status: string = task.status): void {
     this.emit({
       app_id: this.appId,
       tenant_key: 'sim-tenant',
@@ -303,21 +354,21 @@ export class LarkModel {
       task_id: task.id,
       user_id: task.user_id,
       open_id: task.open_id,
-      status: task.status,
+      status,
       operate_time: this.now(),
       custom_key: task.custom_node_id,
       def_key: task.node_id,
     });
   }
 
-  private emitInstance(instance: SimInstance): void {
+  private emitInstance(instance: SimInstance, status: string = instance.status): void {
     this.emit({
       app_id: this.appId,
       tenant_key: 'sim-tenant',
       type: 'approval_instance',
       approval_code: instance.approval_code,
       instance_code: instance.instance_code,
-      status: instance.status,
+      status,
       operate_time: this.now(),
       instance_operate_time: this.now(),
       uuid: instance.uuid,

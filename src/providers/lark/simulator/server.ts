@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import { jsonBody, rawBody } from '../../../http/body.ts';
 import { LarkApiError, LarkModel, openIdOf, type SimDefinition, type SimEvent } from './model.ts';
+import { checkCreateForm } from './create-form.ts';
 import { EventPusher } from './pusher.ts';
 
 export interface LarkSimulatorOptions {
@@ -35,6 +36,10 @@ export interface LarkSimulator {
   failNext(count: number, status?: number): void;
   /** Every issued tenant token expires now (the next call gets 99991663). */
   expireTokens(): void;
+  /** How long an authorization code of the sign-in flow stays usable (Lark: 5 minutes). */
+  setAuthorizationCodeTtl(ms: number): void;
+  /** The app secret changes in the developer console: requests with the old one are refused (10015). */
+  setAppSecret(secret: string): void;
   setCallbackUrl(url: string | undefined): void;
   /** Spread deliveries over several receivers, round robin (replicas behind a load balancer). */
   setCallbackUrls(urls: string[]): void;
@@ -93,7 +98,13 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
 
   router.post('/open-apis/auth/v3/tenant_access_token/internal', (ctx) => {
     const b = body(ctx);
-    if (b.app_id !== opts.appId || b.app_secret !== opts.appSecret) throw new LarkApiError(10014, 'app secret invalid');
+    // Generic error codes page: 10015 "wrong app secret" (10014 "app unauthorized" is a disabled app). The token
+    // page does not document the HTTP status; the SDK's token manager is written for an HTTP 200 answer whose
+    // tenant_access_token is missing (lib/index.js, TokenManager.requestToken), so the simulator answers that way.
+    if (b.app_id !== opts.appId || b.app_secret !== opts.appSecret) {
+      ctx.body = { code: 10015, msg: 'wrong app secret' };
+      return;
+    }
     const token = `t-${randomBytes(20).toString('hex')}`;
     const ttl = opts.tokenTtlSeconds ?? 7200;
     tokens.set(token, Date.now() + ttl * 1000);
@@ -143,6 +154,14 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     const b = body(ctx);
     const userId = typeof b.user_id === 'string' ? b.user_id : undefined;
     if (!userId || typeof b.approval_code !== 'string' || typeof b.form !== 'string') throw new LarkApiError(1390001, 'param is invalid: approval_code, user_id and form are required');
+    let form: unknown;
+    try {
+      form = JSON.parse(b.form);
+    } catch {
+      form = undefined;
+    }
+    if (!Array.isArray(form)) throw new LarkApiError(1390001, 'param is invalid: form must be a JSON array string');
+    checkCreateForm(model.definition(b.approval_code).form, form);
     const instance = model.createInstance({ approval_code: b.approval_code, user_id: userId, form: b.form, uuid: typeof b.uuid === 'string' ? b.uuid : undefined, department_id: typeof b.department_id === 'string' ? b.department_id : undefined });
     ok(ctx, { instance_code: instance.instance_code });
   });
@@ -190,12 +209,21 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   });
 
   // Sign-in with Lark (OAuth 2.0 authorization code): the authorize page plays the user's consent.
-  const codes = new Map<string, { user: string; redirect: string; exp: number }>();
+  const codes = new Map<string, { user: string; redirect: string; exp: number; used: boolean }>();
+  let codeTtlMs = 5 * 60_000;
   const userTokens = new Map<string, { user: string; exp: number }>();
   const esc = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Authorize page (https://open.feishu.cn/document/authentication-management/access-token/obtain-oauth-code):
+  // client_id, redirect_uri and response_type=code are required. What Lark shows for a malformed request is not
+  // documented; the simulator answers 400 with the reason.
   router.get('/open-apis/authen/v1/authorize', (ctx) => {
     const q = ctx.query as Record<string, string>;
-    if (q.client_id !== opts.appId || !q.redirect_uri) throw new LarkApiError(20002, 'invalid client_id or redirect_uri');
+    if (q.client_id !== opts.appId || !q.redirect_uri || q.response_type !== 'code') {
+      ctx.status = 400;
+      ctx.type = 'text';
+      ctx.body = q.response_type !== 'code' ? 'response_type must be "code" for the authorization code flow' : 'invalid client_id or missing redirect_uri';
+      return;
+    }
     ctx.type = 'html';
     ctx.body = `<!doctype html><meta charset="utf-8"><title>Lark sign-in (simulator)</title><h1>Sign in to ${esc(opts.appId)}</h1>
 <form method="get" action="/open-apis/authen/v1/authorize/confirm">
@@ -206,26 +234,30 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     const q = ctx.query as Record<string, string>;
     if (q.client_id !== opts.appId || !q.user_id) throw new LarkApiError(20002, 'invalid client_id or user');
     const code = randomBytes(16).toString('hex');
-    codes.set(code, { user: q.user_id, redirect: q.redirect_uri!, exp: Date.now() + 5 * 60_000 });
+    // "授权码的有效期为 5 分钟，且只能被使用一次".
+    codes.set(code, { user: q.user_id, redirect: q.redirect_uri!, exp: Date.now() + codeTtlMs, used: false });
     const target = new URL(q.redirect_uri!);
     target.searchParams.set('code', code);
     if (q.state) target.searchParams.set('state', q.state);
     ctx.redirect(target.toString());
   });
+  // Token endpoint (https://open.feishu.cn/document/authentication-management/access-token/get-user-access-token):
+  // errors are HTTP 400 {code, error, error_description}; the codes and descriptions are the page's table. The
+  // `error` strings are the OAuth 2.0 ones (RFC 6749 §5.2); the page's example shows only "server_error".
   router.post('/open-apis/authen/v2/oauth/token', (ctx) => {
     const b = body(ctx);
-    if (b.client_id !== opts.appId || b.client_secret !== opts.appSecret) {
+    const fail = (code: number, error: string, description: string) => {
       ctx.status = 400;
-      ctx.body = { code: 20002, error: 'invalid_client', error_description: 'client authentication failed' };
-      return;
-    }
-    const grant = typeof b.code === 'string' ? codes.get(b.code) : undefined;
-    if (b.grant_type !== 'authorization_code' || !grant || grant.exp < Date.now() || grant.redirect !== b.redirect_uri) {
-      ctx.status = 400;
-      ctx.body = { code: 20003, error: 'invalid_grant', error_description: 'the authorization code is invalid, used or expired, or redirect_uri does not match' };
-      return;
-    }
-    codes.delete(b.code as string); // single use
+      ctx.body = { code, error, error_description: description };
+    };
+    if (b.grant_type !== 'authorization_code' || typeof b.client_id !== 'string' || typeof b.client_secret !== 'string' || typeof b.code !== 'string') return fail(20001, 'invalid_request', 'The request is missing a required parameter.');
+    if (b.client_id !== opts.appId || b.client_secret !== opts.appSecret) return fail(20002, 'invalid_client', 'The client secret is invalid.');
+    const grant = codes.get(b.code);
+    if (!grant) return fail(20003, 'invalid_grant', 'The authorization code is not found. Please note that an authorization code can only be used once.');
+    if (grant.used) return fail(20065, 'invalid_grant', 'The authorization code has been used.');
+    if (grant.exp < Date.now()) return fail(20004, 'invalid_grant', 'The authorization code has expired.');
+    if (b.redirect_uri !== undefined && grant.redirect !== b.redirect_uri) return fail(20071, 'invalid_grant', 'The redirect URI does not match.');
+    grant.used = true;
     const token = `u-${randomBytes(20).toString('hex')}`;
     userTokens.set(token, { user: grant.user, exp: Date.now() + 7200_000 });
     ctx.body = { code: 0, access_token: token, expires_in: 7200, token_type: 'Bearer', scope: '' };
@@ -261,6 +293,19 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     else throw new LarkApiError(1390001, 'unknown action', 404);
     ctx.body = { ok: true };
   });
+  router.post('/_sim/instances/:code/revert', (ctx) => {
+    const instance = model.instance(ctx.params.code!);
+    model.revert(instance.instance_code, instance.user_id);
+    ctx.body = { ok: true };
+  });
+  router.post('/_sim/instances/:code/timeout', (ctx) => {
+    model.timeOut(model.instance(ctx.params.code!).instance_code);
+    ctx.body = { ok: true };
+  });
+  router.post('/_sim/instances/:code/recover', (ctx) => {
+    model.recover(model.instance(ctx.params.code!).instance_code);
+    ctx.body = { ok: true };
+  });
   router.post('/_sim/instances/:code/cancel', (ctx) => {
     const instance = model.instance(ctx.params.code!);
     model.cancel(instance.instance_code, instance.user_id);
@@ -288,6 +333,12 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     },
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0);
+    },
+    setAuthorizationCodeTtl(ms) {
+      codeTtlMs = ms;
+    },
+    setAppSecret(secret) {
+      opts.appSecret = secret;
     },
     setCallbackUrl(url) {
       callbackUrls = url ? [url] : [];

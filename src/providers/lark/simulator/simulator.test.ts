@@ -31,7 +31,7 @@ describe('Lark simulator through the official SDK', () => {
   });
   after(() => sim.close());
 
-  const create = () => api.call(() => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: JSON.stringify([{ id: 'system', type: 'radioV2', value: 'crm' }, { id: 'widget_reason', type: 'textarea', value: 'need it' }]) } }));
+  const create = () => api.call('create', () => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: JSON.stringify([{ id: 'system', type: 'radioV2', value: 'crm' }, { id: 'widget_reason', type: 'textarea', value: 'need it' }]) } }));
   const pendingTask = async (code: string) => ((await api.getInstance(code)).task_list as Array<{ id: string; user_id: string; status: string; custom_node_id: string; node_name: string }>).filter((t) => t.status === 'PENDING');
 
   test('subscribe: first 0, then 1390007 "subscription existed", which the client treats as success', async () => {
@@ -54,7 +54,7 @@ describe('Lark simulator through the official SDK', () => {
   test('approve moves through the nodes; an OR node needs one approval; approving twice is an error', async () => {
     const { instance_code } = await create();
     const code = instance_code as string;
-    const approve = (task_id: string, user_id: string) => api.call(() => api.client.approval.v4.task.approve({ params: { user_id_type: 'user_id' }, data: { approval_code: 'APPROVAL-1', instance_code: code, user_id, task_id } }));
+    const approve = (task_id: string, user_id: string) => api.call('approve', () => api.client.approval.v4.task.approve({ params: { user_id_type: 'user_id' }, data: { approval_code: 'APPROVAL-1', instance_code: code, user_id, task_id } }));
     const [check] = await pendingTask(code);
     await approve(check!.id, 'assistant');
     await assert.rejects(approve(check!.id, 'assistant'), (e: LarkError) => e.code === 1390001 && /not pending/.test(e.message));
@@ -93,7 +93,7 @@ describe('Lark simulator through the official SDK', () => {
       const results: Array<number | string> = [];
       for (let i = 0; i < 3; i++) {
         await client
-          .call(() => client.client.approval.v4.task.approve({ params: { user_id_type: 'user_id' }, data: { approval_code: 'APPROVAL-1', instance_code: 'x', user_id: 'u', task_id: 't' } }))
+          .call('approve', () => client.client.approval.v4.task.approve({ params: { user_id_type: 'user_id' }, data: { approval_code: 'APPROVAL-1', instance_code: 'x', user_id: 'u', task_id: 't' } }))
           .catch((e: LarkError) => results.push(e.httpStatus === 429 ? `429 reset=${e.retryAfterSeconds! > 0}` : e.code));
       }
       assert.deepEqual(results, [1390003, 1390003, '429 reset=true']);
@@ -104,7 +104,7 @@ describe('Lark simulator through the official SDK', () => {
 
   test('uuid makes instance creation idempotent; the same uuid with other content is 60012', async () => {
     const form = JSON.stringify([{ id: 'system', type: 'radioV2', value: 'crm' }]);
-    const make = (f: string) => api.call(() => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: f, uuid: 'u-1' } }));
+    const make = (f: string) => api.call('create', () => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: f, uuid: 'u-1' } }));
     const a = await make(form);
     const b = await make(form);
     assert.equal(a.instance_code, b.instance_code);
