@@ -18,6 +18,8 @@ export interface Config {
     encryptKey?: string;
     verificationToken?: string;
     optionsToken?: string;
+    /** The Key of the external options data source: results are encrypted with it. */
+    optionsEncryptKey?: string;
     baseUrl: string;
     assistantUserId?: string;
     ratePerMinute: number;
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       encryptKey: env.LARK_ENCRYPT_KEY || undefined,
       verificationToken: env.LARK_VERIFICATION_TOKEN || undefined,
       optionsToken: env.LARK_OPTIONS_TOKEN || undefined,
+      optionsEncryptKey: env.LARK_OPTIONS_ENCRYPT_KEY || undefined,
       baseUrl: (env.LARK_BASE_URL || 'https://open.feishu.cn').replace(/\/+$/, ''),
       assistantUserId: env.LARK_ASSISTANT_USER_ID || undefined,
       ratePerMinute: integer(env, 'LARK_RATE_PER_MINUTE', 100),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeBusiness } from '../../testing/business.ts';
+import { askExternalOptions } from '../../providers/lark/simulator/external-options.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
 
 describe('external options at /field/<pipeline>/<field>', () => {
@@ -59,7 +60,7 @@ describe('external options at /field/<pipeline>/<field>', () => {
     const sourceCalls = business.calls.filter((c) => c.path === '/ticketflow/options/systems');
     assert.equal(sourceCalls.length, 1);
     assert.ok(sourceCalls[0]!.signatureOk);
-    assert.deepEqual(sourceCalls[0]!.body, { pipeline: 'admin-permission', field: 'system', query: 'c', page_token: 'p1', locale: 'zh_cn', user_id: 'alice' });
+    assert.deepEqual(sourceCalls[0]!.body, { pipeline: 'admin-permission', field: 'system', query: 'c', page_token: 'p1', locale: 'zh_cn', user_id: 'e1' }, 'the real user id (employee_id), not Lark\'s internal user_id');
     await ask('/field/admin-permission/system', { ...larkAsk, query: 'c', page_token: 'p1' });
     assert.equal(business.calls.filter((c) => c.path === '/ticketflow/options/systems').length, 1, 'served from the cache');
   });
@@ -72,5 +73,35 @@ describe('external options at /field/<pipeline>/<field>', () => {
     const down = await ask('/field/admin-permission/system', { ...larkAsk, query: 'other' });
     assert.equal(down.status, 502);
     assert.match(String(down.body.msg), /HTTP 503/);
+  });
+});
+
+describe('external options as Lark asks for them', () => {
+  let stack: TestStack;
+  let business: FakeBusiness;
+  const key = 'data-source-key-from-the-lark-console';
+  before(async () => {
+    business = await new FakeBusiness(testSecret).start();
+    stack = await startStack({ business: business.url, env: { LARK_OPTIONS_TOKEN: 'options-token', LARK_OPTIONS_ENCRYPT_KEY: key } });
+  });
+  after(async () => {
+    await stack.close();
+    await business.close();
+  });
+
+  test('the options source hears the user\'s real user id (employee_id), never Lark\'s internal user_id', async () => {
+    business.reply = () => ({ status: 200, body: { options: [{ id: 'crm', label: '客户系统' }], has_more: false } });
+    const res = await askExternalOptions(`${stack.runtime.url}/field/admin-permission/system`, { token: 'options-token', key, userId: 'alice', query: 'who' });
+    assert.equal(res.status, 200);
+    const call = business.calls.find((c) => c.path === '/ticketflow/options/systems')!;
+    assert.equal((call.body as { user_id: string }).user_id, 'alice');
+  });
+
+  test('with the data source\'s Key (LARK_OPTIONS_ENCRYPT_KEY), data.result is encrypted as Lark expects and decrypts to the options', async () => {
+    const res = await askExternalOptions(`${stack.runtime.url}/field/admin-permission/roles`, { token: 'options-token', key, userId: 'alice' });
+    assert.equal(typeof (res.body.data as { result: unknown }).result, 'string', 'result travels encrypted');
+    assert.deepEqual((res.result!.options as Array<{ id: string }>).map((o) => o.id), ['viewer', 'editor', 'admin']);
+    assert.equal(res.result!.hasMore, false);
+    await assert.rejects(askExternalOptions(`${stack.runtime.url}/field/admin-permission/roles`, { token: 'options-token', key: 'another-key', userId: 'alice' }), 'a wrong Key cannot read it');
   });
 });

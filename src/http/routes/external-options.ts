@@ -25,8 +25,9 @@ export function externalOptionsRoutes(router: Router, { config, registry, log, s
       return;
     }
     const query = typeof body.query === 'string' ? body.query : '';
+    const encryptKey = config.lark.optionsEncryptKey;
     if (!field.options_source) {
-      ctx.body = larkOptionsResponse(staticOptions(field, query));
+      ctx.body = larkOptionsResponse(staticOptions(field, query), encryptKey);
       return;
     }
     const signing = secret(live.pipeline.secret_env);
@@ -37,9 +38,10 @@ export function externalOptionsRoutes(router: Router, { config, registry, log, s
         query,
         page_token: typeof body.page_token === 'string' ? body.page_token : '',
         locale: typeof body.locale === 'string' ? body.locale : 'zh_cn',
-        user_id: typeof body.user_id === 'string' ? body.user_id : '',
+        // Lark's `user_id` is an internal id; `employee_id` is the user's real user id (external options page).
+        user_id: typeof body.employee_id === 'string' ? body.employee_id : '',
       });
-      ctx.body = larkOptionsResponse(page);
+      ctx.body = larkOptionsResponse(page, encryptKey);
     } catch (e) {
       if (!(e instanceof OptionsSourceError)) throw e;
       log.warn({ pipeline: live.name, field: ctx.params.field, err: e.message }, 'external options unavailable');

@@ -1,5 +1,6 @@
 import type { BaseRule, FileRule, SetRule } from './rule.ts';
 import { breakingChange } from './breaking-change.ts';
+import { createFields } from './create-fields.ts';
 import { duplicateKey } from './duplicate-key.ts';
 import { endpointUrl } from './endpoint-url.ts';
 import { fieldDefault } from './field-default.ts';
@@ -23,6 +24,7 @@ export const fileRules: readonly FileRule[] = [
   secretEnv,
   providerCode,
   origin,
+  createFields,
   stageNode,
   stageMode,
   endpointUrl,

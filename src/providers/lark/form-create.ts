@@ -11,13 +11,24 @@ export interface DefinitionWidget {
 
 export class NotCreatable extends Error {}
 
+/** One item of the create call's `form`; an amount carries its currency beside the value. */
+export interface CreateWidget {
+  id: string;
+  type: string;
+  value: unknown;
+  currency?: string;
+}
+
+/** A dateInterval's `interval`: its length in days, a float ("时长（天）"). */
+const days = (start: string, end: string) => Math.round(((Date.parse(end) - Date.parse(start)) / 86_400_000) * 1000) / 1000;
+
 /**
  * The `form` of a Lark create-instance call from API fields: the reverse of mapLarkForm. Create-time values
  * differ from read-time ones: a static option is sent as its Lark option key (found by its label in the
  * definition), dates as RFC 3339, people as user ids.
  */
-export function larkCreateForm(pipeline: Pipeline, fields: Record<string, unknown>, definition: DefinitionWidget[]): Array<{ id: string; type: string; value: unknown }> {
-  const out: Array<{ id: string; type: string; value: unknown }> = [];
+export function larkCreateForm(pipeline: Pipeline, fields: Record<string, unknown>, definition: DefinitionWidget[]): CreateWidget[] {
+  const out: CreateWidget[] = [];
   for (const [name, field] of Object.entries(pipeline.fields)) {
     const value = fields[name];
     if (value === undefined) continue;
@@ -34,26 +45,31 @@ export function larkCreateForm(pipeline: Pipeline, fields: Record<string, unknow
     };
     const day = (d: unknown) => `${String(d)}T00:00:00+08:00`;
     let v: unknown;
+    let currency: string | undefined;
+    // Shapes of https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/approval-v4/instance/approval-instance-form-control-parameters
     switch (field.type) {
       case 'text':
       case 'textarea':
-      case 'address':
       case 'number':
       case 'datetime':
         v = value;
         break;
       case 'amount':
+        // "value": 1234.5678, "currency": "USD"
         v = (value as { value: number }).value;
+        currency = (value as { currency?: string }).currency ?? field.currency ?? 'CNY';
         break;
       case 'date':
         v = day(value);
         break;
       case 'date_range':
-        v = { start: day((value as { start: string }).start), end: day((value as { end: string }).end) };
+      case 'datetime_range': {
+        // {"start", "end", "interval"}: all three required.
+        const r = value as { start: string; end: string };
+        const [start, end] = field.type === 'date_range' ? [day(r.start), day(r.end)] : [r.start, r.end];
+        v = { start, end, interval: days(start, end) };
         break;
-      case 'datetime_range':
-        v = value;
-        break;
+      }
       case 'person':
         v = [(value as { user_id: string }).user_id];
         break;
@@ -73,12 +89,16 @@ export function larkCreateForm(pipeline: Pipeline, fields: Record<string, unknow
         v = (value as unknown[]).map(optionKey);
         break;
       case 'phone':
-        v = { country_code: (value as { country_code: string }).country_code, national_number: (value as { number: string }).number };
+        v = { countryCode: (value as { country_code: string }).country_code, nationalNumber: (value as { number: string }).number };
         break;
+      case 'address':
+        // Create takes a region id of Lark's geographic library plus a detail line, not a text address; validate
+        // refuses address fields for origin: api Lark pipelines (rule create-fields).
+        throw new NotCreatable(`field "${name}": Lark's create API takes an address as a region id of its geographic library, not text`);
       default:
         throw new NotCreatable(`field "${name}": ${field.type} fields cannot be sent when a business system creates the ticket (yet)`);
     }
-    out.push({ id: widget.id, type: widget.type, value: v });
+    out.push({ id: widget.id, type: widget.type, value: v, ...(currency ? { currency } : {}) });
   }
   return out;
 }

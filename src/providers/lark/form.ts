@@ -124,10 +124,15 @@ function convert(entry: Field | Column, widget: LarkWidget, now: Date): unknown 
       });
     }
     case 'phone': {
-      const p = v as { country_code?: unknown; national_number?: unknown };
-      if (typeof p !== 'object' || p === null || typeof p.national_number !== 'string') return malformed('is not a phone number');
-      const cc = typeof p.country_code === 'string' && p.country_code !== '' ? p.country_code : '+86';
-      return { country_code: cc.startsWith('+') ? cc : `+${cc}`, number: p.national_number };
+      // Create takes {countryCode, nationalNumber} (form control parameters page); the read-back shape of a
+      // telephone is not documented, so both spellings are read.
+      const p = v as { country_code?: unknown; national_number?: unknown; countryCode?: unknown; nationalNumber?: unknown };
+      if (typeof p !== 'object' || p === null) return malformed('is not a phone number');
+      const national = p.nationalNumber ?? p.national_number;
+      const country = p.countryCode ?? p.country_code;
+      if (typeof national !== 'string') return malformed('is not a phone number');
+      const cc = typeof country === 'string' && country !== '' ? country : '+86';
+      return { country_code: cc.startsWith('+') ? cc : `+${cc}`, number: national };
     }
     case 'document': {
       const d = v as { title?: unknown; url?: unknown };
@@ -173,8 +178,17 @@ function currencyOf(ext: unknown): string | undefined {
   return typeof c === 'string' && /^[A-Z]{3}$/.test(c) ? c : undefined;
 }
 
-function attachmentNames(ext: unknown): string[] {
-  if (typeof ext === 'string') return ext.split(',').map((s) => s.trim()).filter(Boolean);
+/**
+ * Instance get (控件值说明): "attachmentV2 … ext 为附件名字、value 为附件地址，按逗号分隔", with the example
+ * `"ext": "'Item 1 name','Item 2 name'"`: each name in single quotes. How a name holding a quote or a comma is
+ * written is not documented; names are split at the quote-comma-quote boundaries.
+ */
+export function attachmentNames(ext: unknown): string[] {
+  if (typeof ext === 'string') {
+    const s = ext.trim();
+    if (s.length >= 2 && s.startsWith("'") && s.endsWith("'")) return s.slice(1, -1).split(/'\s*,\s*'/);
+    return s.split(',').map((x) => x.trim()).filter(Boolean);
+  }
   if (Array.isArray(ext)) return ext.map((e) => (typeof e === 'string' ? e : String((e as { name?: unknown })?.name ?? '')));
   return [];
 }
