@@ -94,7 +94,7 @@ describe('external options as Lark asks for them', () => {
     const res = await askExternalOptions(`${stack.runtime.url}/field/admin-permission/system`, { token: 'options-token', key, userId: 'alice', query: 'who' });
     assert.equal(res.status, 200);
     const call = business.calls.find((c) => c.path === '/ticketflow/options/systems')!;
-    assert.equal((call.body as { user_id: string }).user_id, 'alice');
+    assert.equal(call.body.user_id, 'alice');
   });
 
   test('with the data source\'s Key (LARK_OPTIONS_ENCRYPT_KEY), data.result is encrypted as Lark expects and decrypts to the options', async () => {

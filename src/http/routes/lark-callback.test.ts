@@ -91,6 +91,16 @@ describe('Lark intake with an encrypt key (signed, encrypted events)', () => {
     assert.equal(await metric(stack, /^ticketflow_events_refused_total\{provider="lark",reason="oversized"\}/), 1);
   });
 
+  test('a schema 2.0 approval event (a wrongly subscribed app) is answered 200, not stored, and counted by type in /metrics', async () => {
+    const v2 = { schema: '2.0', header: { event_id: 'v2-evt-1', event_type: 'approval.instance.status_changed_v4', create_time: '1700000000000', token: 'test-verification-token', app_id: 'cli_x', tenant_key: 't' }, event: { approval_code: approvalCode, instance_code: 'INST-V2', status: 'APPROVED' } };
+    const body = JSON.stringify({ encrypt: larkEncrypt('test-encrypt-key', JSON.stringify(v2)) });
+    const headers = { 'x-lark-request-timestamp': '1700000000', 'x-lark-request-nonce': 'n-v2', 'x-lark-signature': larkSignature('1700000000', 'n-v2', 'test-encrypt-key', body) };
+    assert.equal((await post(stack, body, headers)).status, 200);
+    assert.equal((await post(stack, body, headers)).status, 200);
+    assert.equal(await stored(stack, 'v2-evt-1'), 0);
+    assert.equal(await metric(stack, /^ticketflow_lark_v2_approval_events_dropped_total\{event_type="approval.instance.status_changed_v4"\}/), 2);
+  });
+
   test('an event of an unknown approval definition is answered 200 and ignored', async () => {
     const { body, headers } = stack.lark.pusher.envelope('evt-unknown', taskEvent('INST-4', { approval_code: 'NOT-OURS' }));
     assert.equal((await post(stack, body, headers)).status, 200);

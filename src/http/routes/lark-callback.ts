@@ -11,6 +11,7 @@ import { HttpError } from '../errors.ts';
  */
 export function larkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox }: AppDeps): void {
   const refused = (reason: string) => metrics.eventsRefused.inc({ provider: 'lark', reason });
+  const warnedV2 = new Set<string>();
 
   const countBodyErrors = async (ctx: Context, next: Next) => {
     try {
@@ -41,6 +42,14 @@ export function larkCallbackRoutes(router: Router, { config, log, metrics, regis
         return;
       case 'ignored':
         metrics.eventsIgnored.inc({ provider: 'lark', reason: outcome.reason });
+        if (outcome.reason === 'schema_2' && outcome.eventType?.startsWith('approval.')) {
+          // A wrongly subscribed app: approval events in the 2.0 schema carry nothing we read. Counted, said once.
+          metrics.larkV2EventsDropped.inc({ event_type: outcome.eventType });
+          if (!warnedV2.has(outcome.eventType)) {
+            warnedV2.add(outcome.eventType);
+            log.warn({ event_type: outcome.eventType }, 'Lark sent a schema 2.0 approval event, which Ticketflow does not consume: subscribe the app to the v1 approval events (approval_instance, approval_task) and subscribe each approval definition');
+          }
+        }
         ctx.body = {};
         return;
       case 'event': {

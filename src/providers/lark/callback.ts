@@ -18,7 +18,7 @@ export type RefusalReason = 'malformed' | 'undecryptable' | 'bad_signature' | 'm
 export type CallbackOutcome =
   | { kind: 'challenge'; challenge: string }
   | { kind: 'event'; event: InboundEvent }
-  | { kind: 'ignored'; reason: 'event_type' | 'schema_2' }
+  | { kind: 'ignored'; reason: 'event_type' | 'schema_2'; eventType?: string }
   | { kind: 'refused'; status: 400 | 401; reason: RefusalReason; message: string };
 
 export interface LarkCallbackSettings {
@@ -84,7 +84,9 @@ export function decodeLarkCallback(rawBody: Buffer, headers: SignatureHeaders, s
   // Lark signs every event when an encrypt key is set; only URL verification comes unsigned.
   if (settings.encryptKey && !signed) return refuse(401, 'missing_signature', 'event without X-Lark-Signature');
 
-  if (isV2) return { kind: 'ignored', reason: 'schema_2' };
+  // Only the v1 approval events are consumed: the instance and task status events are documented as v1
+  // (approval_instance, approval_task; https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/approval-instance-event).
+  if (isV2) return { kind: 'ignored', reason: 'schema_2', ...(typeof header.event_type === 'string' ? { eventType: header.event_type } : {}) };
   if (body.type !== 'event_callback' || !isRecord(body.event)) return refuse(400, 'malformed', 'not a Lark event envelope');
   const event = body.event;
   if (typeof body.uuid !== 'string' || body.uuid === '') return refuse(400, 'malformed', 'event without uuid');
