@@ -1,10 +1,12 @@
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
-import type { LarkApi } from './api.ts';
+import { LarkError, type LarkApi } from './api.ts';
 
 /**
  * Subscribes each Lark approval definition once. Failures are retried in the background with backoff (up to
  * 5 minutes apart) and never make the runtime unready: events of a definition subscribed earlier keep coming.
+ * Refused credentials are not the definition's fault: they are said once (by the API's observer), and every
+ * definition waits for the next credentials check instead of logging its own failure.
  */
 export class LarkSubscriber {
   private readonly done = new Set<string>();
@@ -43,8 +45,10 @@ export class LarkSubscriber {
       this.log.info({ approval_code: code, result }, 'subscribed to Lark approval events');
     } catch (e) {
       this.metrics.larkSubscriptions.inc({ result: 'error' });
-      const delay = Math.min(300_000, 1_000 * 2 ** failures);
-      this.log.warn({ approval_code: code, err: (e as Error).message, retry_in_ms: delay }, 'Lark subscription failed; retrying in the background');
+      const credentials = e instanceof LarkError && e.credentialsRefused;
+      const delay = credentials ? (e.retryAfterSeconds ?? 60) * 1000 : Math.min(300_000, 1_000 * 2 ** failures);
+      if (credentials) this.log.debug({ approval_code: code, retry_in_ms: delay }, 'Lark subscription waits for valid credentials');
+      else this.log.warn({ approval_code: code, err: (e as Error).message, retry_in_ms: delay }, 'Lark subscription failed; retrying in the background');
       if (this.stopped) return;
       this.pending.set(code, setTimeout(() => void this.attempt(code, failures + 1), delay).unref());
     }

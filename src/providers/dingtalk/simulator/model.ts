@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 
-/** The approval state of a simulated DingTalk organisation: processes, instances, tasks per activity, and the events DingTalk pushes. */
+/** The approval state of a simulated DingTalk organisation: people, processes, instances, tasks per activity, and the events DingTalk pushes. */
 export interface DtComponent {
   componentType: string;
-  props: { id: string; label: string; required?: boolean; options?: string[] };
+  props: { id: string; label: string; required?: boolean; options?: string[]; format?: string; bizAlias?: string };
 }
 
 export interface DtActivity {
   activityId: string;
   name: string;
   approvers: string[];
-  mode?: 'AND' | 'OR';
+  /**
+   * The forecast's `approvalMethod` (https://open.dingtalk.com/document/development/approval-process-prediction):
+   * ONE_BY_ONE (依次), AND (会签), OR (或签, the default here).
+   */
+  mode?: 'AND' | 'OR' | 'ONE_BY_ONE';
 }
 
 export interface DtProcess {
@@ -20,10 +24,22 @@ export interface DtProcess {
   activities: DtActivity[];
 }
 
+/** A member of the organisation, as 查询用户详情 shows them (https://open.dingtalk.com/document/development/query-user-details). */
+export interface DtUser {
+  userid: string;
+  name: string;
+  mobile?: string;
+  /** Department ids; the root department is 1. */
+  deptIds: number[];
+}
+
 export interface DtTask {
-  taskId: string;
+  /** Long in the documents (https://open.dingtalk.com/document/development/obtains-the-details-of-a-single-approval-instance-pop). */
+  taskId: number;
+  processInstanceId: string;
   userId: string;
-  status: 'RUNNING' | 'COMPLETED' | 'CANCELED';
+  /** NEW is 未启动: a task of a sequential (依次) activity that its approver has not reached yet. */
+  status: 'NEW' | 'RUNNING' | 'COMPLETED' | 'CANCELED';
   result: 'NONE' | 'AGREE' | 'REFUSE' | 'REDIRECTED';
   activityId: string;
   createTime: string;
@@ -38,14 +54,17 @@ export interface DtInstance {
   status: 'RUNNING' | 'COMPLETED' | 'TERMINATED';
   result: '' | 'agree' | 'refuse';
   originatorUserId: string;
-  originatorDeptId: string;
+  /** 1 is the root department (shown as -1 when the instance is read). */
+  originatorDeptId: number;
   formComponentValues: Array<{ id: string; name: string; value: string; componentType: string }>;
   tasks: DtTask[];
-  operationRecords: Array<{ userId: string; type: string; result: string; remark?: string; date: string }>;
+  operationRecords: Array<{ userId: string; type: string; result: string; remark?: string; date: string; activityId?: string }>;
   createTime: string;
+  finishTime?: string;
   activityIndex: number;
 }
 
+/** The business fields of a bpms event; the transport (HTTP push or Stream) adds its own envelope. */
 export type DtEvent = Record<string, unknown> & { EventType: 'bpms_task_change' | 'bpms_instance_change'; processInstanceId: string };
 
 export class DingTalkApiError extends Error {
@@ -58,60 +77,88 @@ export class DingTalkApiError extends Error {
   }
 }
 
+export const ROOT_DEPT = 1;
+
 export class DingTalkModel {
   readonly processes = new Map<string, DtProcess>();
   readonly instances = new Map<string, DtInstance>();
-  /** The organisation's people by mobile number. */
-  readonly directory = new Map<string, string>();
+  /** The organisation's people by user id. */
+  readonly users = new Map<string, DtUser>();
   private serial = 0;
   private taskSeq = 80_000_000_000;
 
-  constructor(
-    private readonly emit: (event: DtEvent) => void,
-    readonly corpId = 'ding-sim-corp',
-  ) {}
+  constructor(private readonly emit: (event: DtEvent) => void) {}
 
   defineProcess(p: DtProcess): DtProcess {
     this.processes.set(p.processCode, p);
     return p;
   }
 
-  process(code: string): DtProcess {
+  /** Adds people to the organisation (in the root department unless told otherwise). */
+  addUser(...users: Array<string | (Partial<DtUser> & { userid: string })>): void {
+    for (const u of users) {
+      const user = typeof u === 'string' ? { userid: u } : u;
+      this.users.set(user.userid, { name: user.userid, deptIds: [ROOT_DEPT], ...user });
+    }
+  }
+
+  user(userid: string): DtUser | undefined {
+    return this.users.get(userid);
+  }
+
+  userByMobile(mobile: string): DtUser | undefined {
+    return [...this.users.values()].find((u) => u.mobile === mobile);
+  }
+
+  // processCodeError: "获取审批模板失败或者模板已被删除" (https://open.dingtalk.com/document/development/create-an-approval-instance).
+  process(code: string, errorCode = 'processCodeError'): DtProcess {
     const p = this.processes.get(code);
-    if (!p) throw new DingTalkApiError('processCodeError', 'the process code does not exist');
+    if (!p) throw new DingTalkApiError(errorCode, '获取审批模板失败或者模板已被删除');
     return p;
   }
 
+  // processInstanceNotExist: "审批实例不存在" (https://open.dingtalk.com/document/development/obtains-the-details-of-a-single-approval-instance-pop).
   instance(id: string): DtInstance {
     const i = this.instances.get(id);
-    if (!i) throw new DingTalkApiError('instanceNotExist', 'the process instance does not exist');
+    if (!i) throw new DingTalkApiError('processInstanceNotExist', '审批实例不存在');
     return i;
   }
 
-  /** A requester starts an instance; values are addressed by control title (`name`). */
-  start(input: { processCode: string; originatorUserId: string; deptId?: string; formComponentValues: Array<{ name: string; value: string }> }): DtInstance {
+  /**
+   * A requester starts an instance; values are addressed by control title (`name`). Without `deptId` (a start in
+   * the DingTalk app) the originator's first department is used; with one, -1 means the root department and the
+   * originator must belong to it (processInstanceInvalidParameter: "发起部门id错误，发起人不在发起部门中",
+   * https://open.dingtalk.com/document/development/create-an-approval-instance).
+   */
+  start(input: { processCode: string; originatorUserId: string; deptId?: number; formComponentValues: Array<{ name: string; value: string }> }): DtInstance {
     const process = this.process(input.processCode);
+    const originator = this.user(input.originatorUserId);
+    if (!originator) throw new DingTalkApiError('processInstanceInvalidParameter', `审批实例参数错误: 发起人 ${input.originatorUserId} 不存在`);
+    const deptId = input.deptId === undefined ? originator.deptIds[0]! : input.deptId === -1 ? ROOT_DEPT : input.deptId;
+    if (!originator.deptIds.includes(deptId)) throw new DingTalkApiError('processInstanceInvalidParameter', `审批实例参数错误: 发起人不在发起部门 ${input.deptId} 中`);
     const values = process.formComponents.map((c) => {
       const given = input.formComponentValues.find((v) => v.name === c.props.label);
-      if (c.props.required && (!given || given.value === '')) throw new DingTalkApiError('formConverterError', `the control "${c.props.label}" is required`);
+      if (c.props.required && (!given || given.value === '')) throw new DingTalkApiError('formConverterError', `表单数据校验失败，失败控件：${c.props.label}`);
+      if (given) checkDateValue(c, given.value);
       return { id: c.props.id, name: c.props.label, value: given?.value ?? '', componentType: c.componentType };
     });
     for (const v of input.formComponentValues) {
-      if (!process.formComponents.some((c) => c.props.label === v.name)) throw new DingTalkApiError('illegalComponent', `no control titled "${v.name}"`);
+      if (!process.formComponents.some((c) => c.props.label === v.name)) throw new DingTalkApiError('illegalComponent', `表单组件入参错误: no control titled "${v.name}"`);
     }
+    const now = new Date().toISOString();
     const instance: DtInstance = {
       processInstanceId: randomUUID(),
       processCode: process.processCode,
-      title: `${input.originatorUserId}提交的${process.name}`,
+      title: `${originator.name}提交的${process.name}`,
       businessId: String(202611230000 + ++this.serial),
       status: 'RUNNING',
       result: '',
       originatorUserId: input.originatorUserId,
-      originatorDeptId: input.deptId ?? '1',
+      originatorDeptId: deptId,
       formComponentValues: values,
       tasks: [],
-      operationRecords: [],
-      createTime: new Date().toISOString(),
+      operationRecords: [{ userId: input.originatorUserId, type: 'START_PROCESS_INSTANCE', result: 'NONE', date: now }],
+      createTime: now,
       activityIndex: -1,
     };
     this.instances.set(instance.processInstanceId, instance);
@@ -120,25 +167,37 @@ export class DingTalkModel {
     return instance;
   }
 
-  /** processInstances/execute: the task's current assignee agrees or refuses. */
-  execute(input: { processInstanceId: string; taskId: string; actionerUserId: string; result: 'agree' | 'refuse'; remark?: string }): void {
+  /**
+   * processInstances/execute: the task's current assignee agrees or refuses. Error codes from
+   * https://open.dingtalk.com/document/development/approve-or-reject-the-approval-task; the page names none for
+   * an unknown task id, so that is its generic `invalidParameter`.
+   */
+  execute(input: { processInstanceId: string; taskId: number; actionerUserId: string; result: 'agree' | 'refuse'; remark?: string }): void {
     const instance = this.instance(input.processInstanceId);
     const task = instance.tasks.find((t) => t.taskId === input.taskId);
-    if (!task) throw new DingTalkApiError('taskNotExist', 'the task does not exist');
-    if (task.status !== 'RUNNING' || instance.status !== 'RUNNING') throw new DingTalkApiError('aflowProcessInstCanNotBeExecuted', 'the task has been executed or the instance is finished');
-    if (task.userId !== input.actionerUserId) throw new DingTalkApiError('invalidActioner', 'the actioner is not the assignee of the task');
+    if (!task) throw new DingTalkApiError('invalidParameter', `同意或拒绝审批任务参数错误: no task ${input.taskId} in the instance`);
+    if (task.status !== 'RUNNING' || instance.status !== 'RUNNING') throw new DingTalkApiError('aflowProcessInstCanNotBeExecuted', '审批状态异常，无法执行');
+    // needAuth "没有同意拒绝审批的权限" is the page's nearest code for someone else's task.
+    if (task.userId !== input.actionerUserId) throw new DingTalkApiError('needAuth', '没有同意拒绝审批的权限');
     this.finish(instance, task, input.result === 'agree' ? 'AGREE' : 'REFUSE', input.remark);
     if (input.result === 'refuse') {
-      for (const t of instance.tasks.filter((x) => x.status === 'RUNNING')) this.cancelTask(instance, t);
+      // What becomes of the other tasks is not documented: running ones are cancelled (with an event), not-started ones silently.
+      for (const t of instance.tasks.filter((x) => x.status === 'RUNNING' || x.status === 'NEW')) this.cancelTask(instance, t, t.status === 'RUNNING');
       this.close(instance, 'COMPLETED', 'refuse');
       return;
     }
-    const activity = this.activity(instance);
-    const open = instance.tasks.filter((t) => t.activityId === task.activityId && t.status === 'RUNNING');
-    if ((activity.mode ?? 'OR') === 'OR') {
-      for (const t of open) this.cancelTask(instance, t);
+    const mode = this.activity(instance).mode ?? 'OR';
+    const ofActivity = instance.tasks.filter((t) => t.activityId === task.activityId);
+    if (mode === 'OR') {
+      // "cancel：说明当前节点有多个审批人并且是或签，其中一个人执行了审批，其他审批人会推送cancel类型事件"
+      // (https://open.dingtalk.com/document/development/event-subscription-approval-event).
+      for (const t of ofActivity.filter((x) => x.status === 'RUNNING')) this.cancelTask(instance, t, true);
       this.advance(instance);
-    } else if (open.length === 0) {
+    } else if (mode === 'ONE_BY_ONE') {
+      const next = ofActivity.find((t) => t.status === 'NEW');
+      if (next) this.startTask(instance, next);
+      else this.advance(instance);
+    } else if (!ofActivity.some((t) => t.status === 'RUNNING')) {
       this.advance(instance);
     }
   }
@@ -146,8 +205,8 @@ export class DingTalkModel {
   /** The originator withdraws (撤销) the instance. */
   terminate(processInstanceId: string): void {
     const instance = this.instance(processInstanceId);
-    if (instance.status !== 'RUNNING') throw new DingTalkApiError('aflowProcessInstCanNotBeExecuted', 'the instance is finished');
-    for (const t of instance.tasks.filter((x) => x.status === 'RUNNING')) this.cancelTask(instance, t);
+    if (instance.status !== 'RUNNING') throw new DingTalkApiError('aflowProcessInstCanNotBeExecuted', '审批状态异常，无法执行');
+    for (const t of instance.tasks.filter((x) => x.status === 'RUNNING' || x.status === 'NEW')) this.cancelTask(instance, t, t.status === 'RUNNING');
     this.close(instance, 'TERMINATED', '');
   }
 
@@ -159,46 +218,79 @@ export class DingTalkModel {
     return this.process(instance.processCode).activities[instance.activityIndex]!;
   }
 
+  /**
+   * Opens the next activity with approvers. A sequential one (ONE_BY_ONE, 依次) has a task per approver at once:
+   * the first RUNNING, the others NEW ("未启动") until their turn. The documents define NEW but do not say when
+   * such tasks appear; this is the simulator's reading, and no start event is pushed for a NEW task.
+   */
   private advance(instance: DtInstance): void {
     const activities = this.process(instance.processCode).activities;
     while (++instance.activityIndex < activities.length) {
       const a = activities[instance.activityIndex]!;
       if (a.approvers.length === 0) continue;
-      for (const user of a.approvers) {
-        const task: DtTask = { taskId: String(++this.taskSeq), userId: user, status: 'RUNNING', result: 'NONE', activityId: a.activityId, createTime: new Date().toISOString() };
+      a.approvers.forEach((user, i) => {
+        const task: DtTask = { taskId: ++this.taskSeq, processInstanceId: instance.processInstanceId, userId: user, status: 'NEW', result: 'NONE', activityId: a.activityId, createTime: new Date().toISOString() };
         instance.tasks.push(task);
-        this.emitTask(instance, task, 'start');
-      }
+        if (a.mode !== 'ONE_BY_ONE' || i === 0) this.startTask(instance, task);
+      });
       return;
     }
     this.close(instance, 'COMPLETED', 'agree');
+  }
+
+  private startTask(instance: DtInstance, task: DtTask): void {
+    task.status = 'RUNNING';
+    this.emitTask(instance, task, 'start');
   }
 
   private finish(instance: DtInstance, task: DtTask, result: 'AGREE' | 'REFUSE', remark?: string): void {
     task.status = 'COMPLETED';
     task.result = result;
     task.finishTime = new Date().toISOString();
-    instance.operationRecords.push({ userId: task.userId, type: 'EXECUTE_TASK_NORMAL', result, remark, date: task.finishTime });
+    instance.operationRecords.push({ userId: task.userId, type: 'EXECUTE_TASK_NORMAL', result, remark, date: task.finishTime, activityId: task.activityId });
     this.emitTask(instance, task, 'finish', result === 'AGREE' ? 'agree' : 'refuse', remark);
   }
 
-  private cancelTask(instance: DtInstance, task: DtTask): void {
+  private cancelTask(instance: DtInstance, task: DtTask, announce: boolean): void {
     task.status = 'CANCELED';
     task.finishTime = new Date().toISOString();
-    this.emitTask(instance, task, 'cancel');
+    if (announce) this.emitTask(instance, task, 'cancel');
   }
 
   private close(instance: DtInstance, status: 'COMPLETED' | 'TERMINATED', result: '' | 'agree' | 'refuse'): void {
     instance.status = status;
     instance.result = result;
+    instance.finishTime = new Date().toISOString();
     this.emitInstance(instance, status === 'TERMINATED' ? 'terminate' : 'finish', result || undefined);
   }
 
+  // The fields of the examples on https://open.dingtalk.com/document/development/event-bpms-task-change and
+  // .../event-bpms-instance-change: taskId a number, times in epoch milliseconds.
   private emitTask(instance: DtInstance, task: DtTask, type: string, result?: string, remark?: string): void {
-    this.emit({ EventType: 'bpms_task_change', processInstanceId: instance.processInstanceId, processCode: instance.processCode, corpId: this.corpId, type, ...(result ? { result } : {}), staffId: task.userId, taskId: task.taskId, title: instance.title, createTime: Date.parse(task.createTime), ...(task.finishTime ? { finishTime: Date.parse(task.finishTime) } : {}), ...(remark ? { remark } : {}) });
+    this.emit({ EventType: 'bpms_task_change', processInstanceId: instance.processInstanceId, processCode: instance.processCode, businessId: instance.businessId, title: instance.title, type, ...(result ? { result } : {}), staffId: task.userId, taskId: task.taskId, createTime: Date.parse(task.createTime), ...(task.finishTime ? { finishTime: Date.parse(task.finishTime) } : {}), ...(remark ? { remark } : {}) });
   }
 
   private emitInstance(instance: DtInstance, type: string, result?: string): void {
-    this.emit({ EventType: 'bpms_instance_change', processInstanceId: instance.processInstanceId, processCode: instance.processCode, corpId: this.corpId, type, ...(result ? { result } : {}), staffId: instance.originatorUserId, title: instance.title, createTime: Date.now(), ...(type !== 'start' ? { finishTime: Date.now() } : {}) });
+    this.emit({ EventType: 'bpms_instance_change', processInstanceId: instance.processInstanceId, processCode: instance.processCode, businessId: instance.businessId, title: instance.title, type, ...(result ? { result } : {}), staffId: instance.originatorUserId, createTime: Date.parse(instance.createTime), ...(instance.finishTime ? { finishTime: Date.parse(instance.finishTime) } : {}) });
   }
+}
+
+/**
+ * The create page's date formats: DDDateField "value 仅支持 yyyy-MM-dd 一种格式", DDDateRangeField a JSON array of
+ * two such dates (https://open.dingtalk.com/document/development/create-an-approval-instance). Another page
+ * (oa-formcomponent-message) shows "yyyy-MM-dd HH:mm" for a date control; the simulator follows the create page.
+ */
+function checkDateValue(c: DtComponent, value: string): void {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  let ok = true;
+  if (c.componentType === 'DDDateField') ok = day.test(value);
+  if (c.componentType === 'DDDateRangeField') {
+    try {
+      const range = JSON.parse(value) as unknown;
+      ok = Array.isArray(range) && range.length === 2 && range.every((d) => typeof d === 'string' && day.test(d));
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) throw new DingTalkApiError('formConverterError', `表单数据校验失败，失败控件：${c.props.label} (dates are yyyy-MM-dd)`);
 }

@@ -125,7 +125,7 @@ export class LarkModel {
 
   /** An instance by its code, or by the uuid it was created with (instance get accepts both). */
   instance(code: string): SimInstance {
-    const i = this.instances.get(code) ?? this.instances.get(this.byUuid.get(code) ?? '');
+    const i = this.instances.get(code) ?? this.instances.get(this.byUuid.get(code.toLowerCase()) ?? '');
     if (!i) throw new LarkApiError(1390003, 'instance code not found');
     return i;
   }

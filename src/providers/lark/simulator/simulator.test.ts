@@ -31,7 +31,7 @@ describe('Lark simulator through the official SDK', () => {
   });
   after(() => sim.close());
 
-  const create = () => api.call('create', () => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: JSON.stringify([{ id: 'system', type: 'radioV2', value: 'crm' }, { id: 'widget_reason', type: 'textarea', value: 'need it' }]) } }));
+  const create = () => api.call('create', () => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: JSON.stringify([{ id: 'widget_system', type: 'radioV2', value: 'crm' }, { id: 'widget_reason', type: 'textarea', value: 'need it' }]) } }));
   const pendingTask = async (code: string) => ((await api.getInstance(code)).task_list as Array<{ id: string; user_id: string; status: string; custom_node_id: string; node_name: string }>).filter((t) => t.status === 'PENDING');
 
   test('subscribe: first 0, then 1390007 "subscription existed", which the client treats as success', async () => {
@@ -102,13 +102,66 @@ describe('Lark simulator through the official SDK', () => {
     }
   });
 
-  test('uuid makes instance creation idempotent; the same uuid with other content is 60012', async () => {
-    const form = JSON.stringify([{ id: 'system', type: 'radioV2', value: 'crm' }]);
-    const make = (f: string) => api.call('create', () => api.client.approval.v4.instance.create({ data: { approval_code: 'APPROVAL-1', user_id: 'alice', form: f, uuid: 'u-1' } }));
-    const a = await make(form);
-    const b = await make(form);
-    assert.equal(a.instance_code, b.instance_code);
-    await assert.rejects(make(JSON.stringify([{ id: 'system', type: 'radioV2', value: 'crm' }, { id: 'widget_reason', value: 'x' }])), (e: LarkError) => e.code === 60012);
+  test('one uuid creates one instance: any second create with it answers 60012, and instance get accepts the uuid', async () => {
+    const form = JSON.stringify([{ id: 'widget_system', type: 'radioV2', value: 'crm' }]);
+    const make = () => api.createInstance({ approval_code: 'APPROVAL-1', user_id: 'alice', form, uuid: 'u-1' });
+    const a = await make();
+    await assert.rejects(make(), (e: LarkError) => e.code === 60012 && !e.transient, 'the same content too: the create page says a conflict fails');
+    assert.equal((await api.getInstance('u-1')).instance_code, a.instance_code);
+    assert.equal((await api.getInstance('U-1')).instance_code, a.instance_code, 'uuids are case-insensitive');
+  });
+
+  test('create checks each value\'s documented shape (1390001 otherwise); the control id, not its custom id, addresses it', async () => {
+    const withWidget = { ...definition, approval_code: 'APPROVAL-SHAPES', form: [...definition.form, { id: 'w_phone', name: '电话', type: 'telephone' }, { id: 'w_days', name: '日期', type: 'dateInterval' }, { id: 'w_money', name: '金额', type: 'amount' }] };
+    sim.model.defineApproval(withWidget);
+    const create = (form: unknown[]) => api.createInstance({ approval_code: 'APPROVAL-SHAPES', user_id: 'alice', form: JSON.stringify([{ id: 'widget_system', type: 'radioV2', value: 'crm' }, ...form]), uuid: `shape-${Math.random()}` });
+    const refused = (form: unknown[], what: RegExp) => assert.rejects(create(form), (e: LarkError) => e.code === 1390001 && what.test(e.message));
+    await refused([{ id: 'w_phone', type: 'telephone', value: { country_code: '+86', national_number: '13800000000' } }], /countryCode/);
+    await refused([{ id: 'w_days', type: 'dateInterval', value: { start: '2026-01-01T00:00:00+08:00', end: '2026-01-03T00:00:00+08:00' } }], /interval/);
+    await refused([{ id: 'w_money', type: 'amount', value: 12.5 }], /currency/);
+    await refused([{ id: 'system', type: 'radioV2', value: 'crm' }], /control id/);
+    const ok = await create([
+      { id: 'w_phone', type: 'telephone', value: { countryCode: '+86', nationalNumber: '13800000000' } },
+      { id: 'w_days', type: 'dateInterval', value: { start: '2026-01-01T00:00:00+08:00', end: '2026-01-03T00:00:00+08:00', interval: 2 } },
+      { id: 'w_money', type: 'amount', value: 12.5, currency: 'USD' },
+    ]);
+    assert.ok(ok.instance_code);
+  });
+
+  test('approving a task that does not exist answers 1390010 "task not found"', async () => {
+    const { instance_code } = await create();
+    await assert.rejects(api.decideTask('approve', { approval_code: 'APPROVAL-1', instance_code: instance_code as string, user_id: 'assistant', task_id: '404', comment: '' }), (e: LarkError) => e.code === 1390010 && !e.transient);
+  });
+
+  test('1395001 "try again later" is transient', () => {
+    assert.equal(new LarkError(1395001, 'There have been some errors. Please try again later', 400).transient, true);
+    assert.equal(new LarkError(1390001, 'param is invalid', 400).transient, false);
+  });
+
+  test('a token still refused after its replacement (99991663 twice) is dropped too: the next call fetches another', async () => {
+    await api.getApproval('APPROVAL-1');
+    sim.expireTokens();
+    let expireAgain = true;
+    const tokenPath = '/open-apis/auth/v3/tenant_access_token/internal';
+    const tokens = () => sim.calls.filter((c) => c.path === tokenPath).length;
+    const before = tokens();
+    // Every token issued during this call is expired at once: both tries answer 99991663.
+    const interval = setInterval(() => expireAgain && sim.expireTokens(), 1);
+    await assert.rejects(api.getApproval('APPROVAL-1'), (e: LarkError) => e.code === 99991663 && e.transient);
+    expireAgain = false;
+    clearInterval(interval);
+    assert.deepEqual((await api.getApproval('APPROVAL-1')).approval_name, 'Access request');
+    assert.equal(tokens() - before, 2, 'one token for the retry, one for the next call: the refused one was not kept');
+  });
+
+  test('a wrong app secret: one token request, then calls fail at once for a minute, naming LARK_APP_SECRET', async () => {
+    const seen: string[] = [];
+    const observer = { call: (a: string, o: string) => seen.push(`${a} ${o}`), credentialsRefused: (v: string) => seen.push(`refused ${v}`), credentialsAccepted: () => seen.push('accepted'), quotaExhausted: () => undefined, quotaAvailable: () => undefined };
+    const wrong = new LarkApi({ appId: sim.options.appId, appSecret: 'wrong', baseUrl: sim.url, log: createLogger('silent'), observer });
+    const before = sim.calls.length;
+    for (let i = 0; i < 5; i++) await assert.rejects(wrong.getApproval('APPROVAL-1'), (e: LarkError) => e.credentialsRefused && e.transient && e.retryAfterSeconds === 60 && /LARK_APP_SECRET/.test(e.message));
+    assert.deepEqual(sim.calls.slice(before).map((c) => c.path), ['/open-apis/auth/v3/tenant_access_token/internal']);
+    assert.deepEqual(seen, ['auth/v3/tenant_access_token/internal credentials_refused', 'refused LARK_APP_SECRET']);
   });
 });
 
