@@ -30,6 +30,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** An open ticket that has not moved for this long gets its instance re-read. */
   reconcileAfterMs: number;
+  /** The longest wait between two re-reads of an instance that shows nothing new (the wait doubles up to it). */
+  reconcileMaxMs: number;
   /** How often the reconciler looks for such tickets. */
   reconcileEveryMs: number;
   /** Jobs one process runs at once. */
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: integer(env, 'TICKETFLOW_BODY_LIMIT', 1 << 20),
     shutdownGraceMs: integer(env, 'TICKETFLOW_SHUTDOWN_GRACE_MS', 10_000),
     reconcileAfterMs: integer(env, 'TICKETFLOW_RECONCILE_AFTER_MS', 300_000),
+    reconcileMaxMs: integer(env, 'TICKETFLOW_RECONCILE_MAX_MS', 24 * 3_600_000),
     reconcileEveryMs: integer(env, 'TICKETFLOW_RECONCILE_EVERY_MS', 60_000),
     workerConcurrency: integer(env, 'TICKETFLOW_WORKER_CONCURRENCY', 16),
     dingtalk: env.DINGTALK_APP_KEY ? dingtalkConfig(env) : undefined,

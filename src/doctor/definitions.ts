@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
-import { DingTalkApi } from '../providers/dingtalk/api.ts';
+import { DingTalkApi, type DingTalkForecastRule, type DingTalkSchemaItem } from '../providers/dingtalk/api.ts';
 import { LarkApi } from '../providers/lark/api.ts';
 import type { DefinitionView } from './diagnose.ts';
 
@@ -23,12 +23,23 @@ export async function readDefinition(config: Config, pipeline: Pipeline): Promis
     const d = config.dingtalk!;
     const api = new DingTalkApi({ appKey: d.appKey, appSecret: d.appSecret, apiBaseUrl: d.apiBaseUrl, oapiBaseUrl: d.oapiBaseUrl });
     const code = pipeline.provider.process_code!;
-    const [items, activities] = await Promise.all([api.formSchema(code), api.forecast(code, d.assistantUserId)]);
-    return {
-      provider: 'dingtalk',
-      widgets: items.map((i) => ({ id: i.props.componentId, label: i.props.label, type: i.componentName })),
-      nodes: activities.map((a) => ({ key: a.activityId, name: a.activityName, approvers: a.workflowActor?.actorSelectionRange?.approvals?.map((x) => x.value) })),
-    };
+    // The forecast needs the starter's department (processes/forecast: deptId required): the assistant's, from 查询用户详情.
+    const deptId = await api.userDepartment(d.assistantUserId);
+    const [items, rules] = await Promise.all([api.formSchema(code), api.forecast(code, d.assistantUserId, deptId)]);
+    return dingTalkDefinitionView(items, rules);
   }
   throw new Error(`doctor does not know ${pipeline.provider.type} yet`);
+}
+
+/**
+ * A DingTalk process as doctor compares it: controls by `props.id` and `props.label`
+ * (https://open.dingtalk.com/document/development/obtain-the-form-schema), activities with their approvers'
+ * `workNo`, which is the userId (https://open.dingtalk.com/document/development/approval-process-prediction).
+ */
+export function dingTalkDefinitionView(items: DingTalkSchemaItem[], rules: DingTalkForecastRule[]): DefinitionView {
+  return {
+    provider: 'dingtalk',
+    widgets: items.map((i) => ({ id: i.props.id, label: i.props.label, type: i.componentName })),
+    nodes: rules.map((a) => ({ key: a.activityId, name: a.activityName, approvers: a.workflowActor?.actorSelectionRange?.approvals?.map((x) => x.workNo) })),
+  };
 }

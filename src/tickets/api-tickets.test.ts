@@ -68,6 +68,25 @@ describe('tickets born in a business system, on Lark', () => {
     assert.equal(((await state.json()) as { state: string }).state, 'completed');
   });
 
+  test('a create whose answer was lost: the retry gets 60012 for the uuid, reads the instance by it and adopts it', async () => {
+    business.reply = (c) => (c.path === '/notify' ? { status: 200 } : { status: 200, body: { ticket_id: c.body.ticket_id, result: true } });
+    stack.lark.loseAnswerOfNext('POST', '/open-apis/approval/v4/instances');
+    const created = await post(request, 'key-lost-answer');
+    assert.equal(created.status, 201);
+    const id = String(created.body.ticket_id);
+    const linked = await until('the Lark instance', async () => {
+      const t = await getTicket(stack.runtime.pool, id);
+      return t && !t.instanceCode.startsWith('pending:') ? t : undefined;
+    });
+    const made = [...stack.lark.model.instances.values()].filter((i) => i.uuid === id);
+    assert.equal(made.length, 1, 'one instance');
+    assert.equal(linked.instanceCode, made[0]!.instance_code, 'the ticket adopted the instance its lost create made');
+    const attempts = await stack.runtime.pool.query(`SELECT status, error FROM call_attempts WHERE ticket_id = $1 AND action = 'create instance' ORDER BY id`, [id]);
+    assert.deepEqual(attempts.rows.map((r) => r.status ?? 'unreachable'), ['unreachable', 200]);
+    const audit = await stack.runtime.pool.query(`SELECT event FROM ticket_audit WHERE ticket_id = $1`, [id]);
+    assert.ok(!audit.rows.some((r) => r.event === 'create_instance_failed'));
+  });
+
   test('a check rejection answers 422 with the business error and creates nothing in Lark', async () => {
     business.reply = (c) => ({ status: 200, body: { ticket_id: c.body.ticket_id, result: false, error: 'alice already has editor in crm' } });
     const before = stack.lark.model.instances.size;

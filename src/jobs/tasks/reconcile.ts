@@ -1,15 +1,20 @@
 import type { TicketEvent } from '../../engine/events.ts';
 import { addJob } from '../../store/sql/add-job.ts';
-import { lockTicket, staleOpenTickets } from '../../store/sql/tickets.ts';
+import { dueReconciles } from '../../store/sql/due-reconciles.ts';
+import { lockTicket } from '../../store/sql/tickets.ts';
 import { applyEvent } from '../../tickets/apply.ts';
 import type { Provider } from '../../providers/provider.ts';
 import type { JobDeps } from '../deps.ts';
 import { withInstanceLock } from '../instance-lock.ts';
 import { inTransaction } from '../transaction.ts';
 
-/** Finds open tickets that have not moved for a while and queues a re-read of each instance. */
+/**
+ * Finds open tickets due for a re-read of their instance and queues one each. The wait doubles while re-reads
+ * find nothing new (TICKETFLOW_RECONCILE_AFTER_MS up to TICKETFLOW_RECONCILE_MAX_MS), so a ticket waiting days for
+ * a person costs a few IM calls, not one every few minutes, against the tenant's monthly quota.
+ */
 export async function reconcileTask(deps: JobDeps): Promise<void> {
-  const stale = await staleOpenTickets(deps.pool, deps.config.reconcileAfterMs, 200);
+  const stale = await dueReconciles(deps.pool, { afterMs: deps.config.reconcileAfterMs, maxMs: deps.config.reconcileMaxMs }, 200);
   for (const t of stale) {
     await addJob(deps.pool, { task: 'reconcile_ticket', payload: { ticket_id: t.id }, key: `reconcile:${t.id}` });
   }

@@ -1,6 +1,7 @@
 import type { BaseRule, FileRule, SetRule } from './rule.ts';
 import { breakingChange } from './breaking-change.ts';
 import { createFields } from './create-fields.ts';
+import { dingtalkApiDates } from './dingtalk-api-dates.ts';
 import { duplicateKey } from './duplicate-key.ts';
 import { endpointUrl } from './endpoint-url.ts';
 import { fieldDefault } from './field-default.ts';
@@ -25,6 +26,7 @@ export const fileRules: readonly FileRule[] = [
   providerCode,
   origin,
   createFields,
+  dingtalkApiDates,
   stageNode,
   stageMode,
   endpointUrl,

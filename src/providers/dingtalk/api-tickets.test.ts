@@ -41,7 +41,7 @@ describe('tickets born in a business system, on DingTalk', () => {
       formComponents: ['工单类型', '工单标题', 'SQL内容'].map((label, i) => ({ componentType: 'TextField', props: { id: `f${i}`, label, required: true } })),
       activities: [{ activityId: 'act_dba', name: 'DBA', approvers: ['dba-li'] }],
     });
-    ding.model.directory.set('13900000002', 'dev-zhang');
+    ding.model.addUser({ userid: 'dev-zhang', mobile: '13900000002', deptIds: [4] }, 'dev-li', 'dev-wang');
     stack = await startStack({ business: business.url, extra: { 'clouddm-api.yaml': text }, env: dingTalkEnv(ding) });
     ding.setCallbackUrl(`${stack.runtime.url}/api/v1/dingtalk/callback`);
   });

@@ -1,4 +1,4 @@
-import type { ImObserver } from '../im-health.ts';
+import { silentObserver, type ImCallOutcome, type ImObserver } from '../im-health.ts';
 import { ProviderError } from '../provider.ts';
 
 export interface DingTalkApiOptions {
@@ -10,29 +10,109 @@ export interface DingTalkApiOptions {
   oapiBaseUrl?: string;
   /** Told of every call, of refused credentials and of a spent quota. */
   observer?: ImObserver;
+  /** The clock (tests move it). */
+  now?: () => number;
 }
 
-/** The old API's rate-limit codes: every app of the company (90018), the whole platform (90002), an ISV app (90019). */
-const OAPI_LIMIT_CODES = new Set([90002, 90018, 90019]);
-/** The new API's: `Forbidden.AccessDenied.QpsLimitForApi` and its siblings (per app, per organization). */
-const isQpsLimit = (code: string) => /^Forbidden\.AccessDenied\.QpsLimit/.test(code);
+/** One control of a form schema (forms/schemas/processCodes): `props.id` identifies it, `props.label` is its title. */
+export interface DingTalkSchemaItem {
+  componentName: string;
+  props: { id: string; label: string; required?: boolean; format?: string; bizAlias?: string };
+  children?: DingTalkSchemaItem[];
+}
 
-/** DingTalk's new API: an app access token (cached, renewed on 401), JSON in and out, string error codes. */
+/** One activity of a process forecast (processes/forecast); approvers are `{workNo (the userId), userName}`. */
+export interface DingTalkForecastRule {
+  activityId: string;
+  activityName: string;
+  activityType?: string;
+  workflowActor?: { approvalMethod?: string; actorSelectionRange?: { approvals?: Array<{ workNo: string; userName?: string }> } };
+}
+
+/** How a refused call is handled: counted as `outcome`, retried (after `retryAfterSeconds`) when `transient`. */
+export interface Verdict {
+  outcome: ImCallOutcome;
+  transient: boolean;
+  retryAfterSeconds?: number;
+  /** The access token was refused: fetch a new one and try once more. */
+  renewToken?: boolean;
+}
+
+const LIMITS = 'https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server';
+const QUOTA_CODES = new Set<string | number>(['Forbidden.AccessDenied.ApiCountLimitForOrg', 90020]);
+/** 90018 per app and API, 90002 per API for the whole platform (LIMITS). 90019 appears in no official source. */
+const OAPI_QPS_CODES = new Set<string | number>([90018, 90002]);
+/** How long a refusal of the app's credentials holds before DingTalk is asked again. */
+const CREDENTIALS_RETRY_MS = 60_000;
+const QUOTA_RETRY_SECONDS = 3600;
+
+/**
+ * What an error answer means, by the official pages: LIMITS (QPS limits "sleep 1秒", the monthly quota),
+ * https://open.dingtalk.com/document/development/server-api-error-codes-1 (400 InvalidAuthentication "access_token过期或者
+ * 不存在，需要重新获取", 401 Unauthorized, 400 invalidClientIdOrSecret, 40014 and -1 系统繁忙 on the old API). Pure.
+ */
+export function verdictOf(status: number, code: string | number | undefined): Verdict {
+  if (code !== undefined && QUOTA_CODES.has(code)) return { outcome: 'quota_exhausted', transient: true, retryAfterSeconds: QUOTA_RETRY_SECONDS };
+  // A per-minute limit (Forbidden.AccessDenied.QpmLimitForAppkeyAndApi, 403): the pages give no window; its name says a minute.
+  if (typeof code === 'string' && code.startsWith('Forbidden.AccessDenied.QpmLimit')) return { outcome: 'rate_limited', transient: true, retryAfterSeconds: 60 };
+  if ((typeof code === 'string' && code.startsWith('Forbidden.AccessDenied.QpsLimit')) || (code !== undefined && OAPI_QPS_CODES.has(code)) || status === 429) return { outcome: 'rate_limited', transient: true, retryAfterSeconds: 1 };
+  if (code === 'invalidClientIdOrSecret') return { outcome: 'credentials_refused', transient: true, retryAfterSeconds: CREDENTIALS_RETRY_MS / 1000 };
+  if (code === 'InvalidAuthentication' || code === 40014 || status === 401) return { outcome: 'error', transient: true, renewToken: true };
+  if (code === -1 || status >= 500) return { outcome: 'error', transient: true };
+  return { outcome: 'error', transient: false };
+}
+
+/**
+ * The metric name of a call: its path without query, and its method unless POST (the one path with two methods,
+ * `v1.0/workflow/processInstances`, reads with GET and creates with POST).
+ */
+const apiName = (method: string, path: string) => `${path.replace(/^\//, '').split('?')[0]}${method === 'POST' ? '' : ` ${method}`}`;
+const TOKEN_API = 'v1.0/oauth2/accessToken';
+/**
+ * APIs outside the monthly quota (https://open.dingtalk.com/document/development/basic-interfaces-such-as-log-off-and-address-book):
+ * access tokens and contacts. Their success says nothing about the quota.
+ */
+const quotaExempt = (api: string) => api === TOKEN_API || api.startsWith('topapi/v2/user/');
+
+interface Answer {
+  status: number;
+  data: Record<string, unknown>;
+}
+
+/**
+ * DingTalk's APIs: an app access token (cached, renewed when refused), JSON in and out. Every request is counted
+ * through the observer; refused credentials hold further calls for a minute; a spent monthly quota backs off an hour.
+ */
 export class DingTalkApi {
   private token?: { value: string; expires: number };
+  private readonly observer: ImObserver;
+  private readonly now: () => number;
+  /** While DingTalk refuses the credentials, calls fail here without a request until `until`. */
+  private refused?: { until: number; error: ProviderError };
+  private credentialsBad = false;
+  private quotaSpent = false;
 
-  constructor(private readonly options: DingTalkApiOptions) {}
+  constructor(private readonly options: DingTalkApiOptions) {
+    this.observer = options.observer ?? silentObserver;
+    this.now = options.now ?? Date.now;
+  }
 
+  /** GetProcessInstance: the result has no processCode (the caller knows it). */
   async getInstance(processInstanceId: string): Promise<Record<string, unknown>> {
     const res = await this.call('GET', `/v1.0/workflow/processInstances?processInstanceId=${encodeURIComponent(processInstanceId)}`);
     return (res.result ?? {}) as Record<string, unknown>;
   }
 
-  async execute(body: { processInstanceId: string; taskId: string; actionerUserId: string; result: 'agree' | 'refuse'; remark?: string }): Promise<void> {
+  /**
+   * ExecuteProcessInstance. `taskId` is a Long, sent as a JSON number
+   * (https://open.dingtalk.com/document/development/approve-or-reject-the-approval-task); ids below 2^53 are exact.
+   */
+  async execute(body: { processInstanceId: string; taskId: number; actionerUserId: string; result: 'agree' | 'refuse'; remark?: string }): Promise<void> {
     await this.call('POST', '/v1.0/workflow/processInstances/execute', body);
   }
 
-  async createInstance(body: { processCode: string; originatorUserId: string; formComponentValues: Array<{ name: string; value: string }> }): Promise<string> {
+  /** StartProcessInstance without approvers: `deptId` is then required, -1 for the root department. */
+  async createInstance(body: { processCode: string; originatorUserId: string; deptId: number; formComponentValues: Array<{ name: string; value: string }> }): Promise<string> {
     const res = await this.call('POST', '/v1.0/workflow/processInstances', body);
     return String(res.instanceId);
   }
@@ -50,32 +130,36 @@ export class DingTalkApi {
     return ids;
   }
 
-  /** The form schema of a process (forms/schemas/processCodes): its controls with id, title and type. */
-  async formSchema(processCode: string): Promise<Array<{ componentName: string; props: { componentId: string; label: string } }>> {
+  /** The form schema of a process (forms/schemas/processCodes): its controls, identified by `props.id`. */
+  async formSchema(processCode: string): Promise<DingTalkSchemaItem[]> {
     const res = await this.call('GET', `/v1.0/workflow/forms/schemas/processCodes?processCode=${encodeURIComponent(processCode)}`);
-    return ((res.result as { schemaContent?: { items?: [] } })?.schemaContent?.items ?? []) as Array<{ componentName: string; props: { componentId: string; label: string } }>;
+    return ((res.result as { schemaContent?: { items?: DingTalkSchemaItem[] } })?.schemaContent?.items ?? []) as DingTalkSchemaItem[];
   }
 
-  /** The predicted flow of a process for a starter (processes/forecast): activities in order, with approvers. */
-  async forecast(processCode: string, userId: string): Promise<Array<{ activityId: string; activityName: string; workflowActor?: { actorSelectionRange?: { approvals?: Array<{ value: string }> } } }>> {
-    const res = await this.call('POST', '/v1.0/workflow/processes/forecast', { processCode, deptId: 1, userId, formComponentValues: [] });
-    return ((res.result as { workflowActivityRules?: [] })?.workflowActivityRules ?? []) as Array<{ activityId: string; activityName: string }>;
+  /** The predicted flow of a process for a starter in a department (processes/forecast): activities in order, with approvers. */
+  async forecast(processCode: string, userId: string, deptId: number, formComponentValues: Array<{ name: string; value: string }> = []): Promise<DingTalkForecastRule[]> {
+    const res = await this.call('POST', '/v1.0/workflow/processes/forecast', { processCode, deptId, userId, formComponentValues });
+    return ((res.result as { workflowActivityRules?: DingTalkForecastRule[] })?.workflowActivityRules ?? []) as DingTalkForecastRule[];
   }
 
   /** The user id of a mobile number (old API `topapi/v2/user/getbymobile`; 60121 = no such user). */
   async userIdByMobile(mobile: string): Promise<string | undefined> {
-    const token = await this.accessToken();
-    let res: Response;
-    try {
-      res = await fetch(`${this.options.oapiBaseUrl ?? 'https://oapi.dingtalk.com'}/topapi/v2/user/getbymobile?access_token=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mobile }), signal: AbortSignal.timeout(10_000) });
-    } catch (e) {
-      throw new ProviderError(`DingTalk unreachable: ${(e as Error).message}`, true);
-    }
-    const data = (await res.json()) as { errcode?: number; errmsg?: string; result?: { userid?: string } };
-    if (data.errcode === 60121) return undefined;
-    const limited = OAPI_LIMIT_CODES.has(data.errcode ?? 0);
-    if (data.errcode !== 0) throw new ProviderError(`DingTalk getbymobile ${data.errcode}: ${data.errmsg}`, limited, res.status, limited ? 1 : undefined, data.errcode);
-    return data.result?.userid;
+    const data = await this.oapi('/topapi/v2/user/getbymobile', { mobile }, [60121]);
+    return Number(data.errcode) === 60121 ? undefined : (data.result as { userid?: string } | undefined)?.userid;
+  }
+
+  /**
+   * A user's first department (查询用户详情, old API `topapi/v2/user/get`, permission qyapi_get_member:
+   * https://open.dingtalk.com/document/development/query-user-details). `dept_id_list` is Number[] in the table but
+   * a string "[2,3,4]" in the page's example: both are read.
+   */
+  async userDepartment(userId: string): Promise<number> {
+    const data = await this.oapi('/topapi/v2/user/get', { userid: userId }, []);
+    const raw = (data.result as { dept_id_list?: unknown } | undefined)?.dept_id_list;
+    const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as unknown;
+    const first = Array.isArray(list) ? Number(list[0]) : NaN;
+    if (!Number.isInteger(first)) throw new ProviderError(`DingTalk user ${userId} has no department (topapi/v2/user/get)`, false);
+    return first;
   }
 
   async comment(body: { processInstanceId: string; text: string; commentUserId: string }): Promise<void> {
@@ -83,43 +167,101 @@ export class DingTalkApi {
   }
 
   private async accessToken(fresh = false): Promise<string> {
-    if (!fresh && this.token && this.token.expires > Date.now()) return this.token.value;
-    const res = await this.raw('POST', '/v1.0/oauth2/accessToken', { appKey: this.options.appKey, appSecret: this.options.appSecret });
-    const value = String(res.accessToken);
-    this.token = { value, expires: Date.now() + (Number(res.expireIn ?? 7200) - 300) * 1000 };
+    if (!fresh && this.token && this.token.expires > this.now()) return this.token.value;
+    if (this.refused && this.refused.until > this.now()) {
+      const left = Math.ceil((this.refused.until - this.now()) / 1000);
+      throw new ProviderError(this.refused.error.message, true, this.refused.error.status, left, this.refused.error.code);
+    }
+    const answer = await this.send(TOKEN_API, `${this.options.apiBaseUrl}/v1.0/oauth2/accessToken`, 'POST', { appKey: this.options.appKey, appSecret: this.options.appSecret });
+    if (answer.status >= 300) {
+      const code = typeof answer.data.code === 'string' ? answer.data.code : undefined;
+      const message = String(answer.data.message ?? '');
+      const error = this.failed(TOKEN_API, answer.status, code, message);
+      if (code === 'invalidClientIdOrSecret') this.refusedCredentials(error, `${code}: ${message}`);
+      throw error;
+    }
+    this.succeeded(TOKEN_API);
+    if (this.credentialsBad) {
+      this.credentialsBad = false;
+      this.observer.credentialsAccepted();
+    }
+    this.refused = undefined;
+    const value = String(answer.data.accessToken);
+    this.token = { value, expires: this.now() + (Number(answer.data.expireIn ?? 7200) - 300) * 1000 };
     return value;
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-    try {
-      return await this.raw(method, path, body, await this.accessToken());
-    } catch (e) {
-      if (e instanceof ProviderError && e.status === 401) return this.raw(method, path, body, await this.accessToken(true));
-      throw e;
-    }
+  /** The token request was refused (HTTP 400 invalidClientIdOrSecret): said once, and no request for a minute. */
+  private refusedCredentials(error: ProviderError, message: string): void {
+    this.token = undefined;
+    this.refused = { until: this.now() + CREDENTIALS_RETRY_MS, error };
+    if (this.credentialsBad) return;
+    this.credentialsBad = true;
+    this.observer.credentialsRefused('DINGTALK_APP_SECRET', message);
   }
 
-  private async raw(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
+  /** A new-API call: HTTP status and `{code, message}` on failure. */
+  private call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const api = apiName(method, path);
+    return this.withToken(async (token) => {
+      const answer = await this.send(api, `${this.options.apiBaseUrl}${path}`, method, body, { 'x-acs-dingtalk-access-token': token });
+      if (answer.status < 300) return this.succeeded(api, answer.data);
+      return this.failed(api, answer.status, typeof answer.data.code === 'string' ? answer.data.code : undefined, String(answer.data.message ?? ''));
+    });
+  }
+
+  /** An old-API call: `errcode` 0 (or one of `answers`, such as "no such user") is an answer. */
+  private oapi(path: string, body: unknown, answers: number[]): Promise<Record<string, unknown>> {
+    const api = apiName('POST', path);
+    return this.withToken(async (token) => {
+      const answer = await this.send(api, `${this.options.oapiBaseUrl ?? 'https://oapi.dingtalk.com'}${path}?access_token=${encodeURIComponent(token)}`, 'POST', body);
+      // The 查询用户详情 example quotes errcode as "0": read it as a number.
+      const errcode = Number(answer.data.errcode ?? (answer.status < 300 ? 0 : -1));
+      if (answer.status < 300 && (errcode === 0 || answers.includes(errcode))) return this.succeeded(api, answer.data);
+      return this.failed(api, answer.status, errcode, String(answer.data.errmsg ?? ''));
+    });
+  }
+
+  /** Runs a call with the access token; a token DingTalk refuses is renewed and the call made once more. */
+  private async withToken(once: (token: string) => Promise<Record<string, unknown> | ProviderError>): Promise<Record<string, unknown>> {
+    const first = await once(await this.accessToken());
+    if (!(first instanceof ProviderError)) return first;
+    if (!verdictOf(first.status ?? 0, first.code).renewToken) throw first;
+    const again = await once(await this.accessToken(true));
+    if (again instanceof ProviderError) throw again;
+    return again;
+  }
+
+  private async send(api: string, url: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     let res: Response;
     try {
-      res = await fetch(`${this.options.apiBaseUrl}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...(token ? { 'x-acs-dingtalk-access-token': token } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-      });
+      res = await fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     } catch (e) {
+      this.observer.call(api, 'unreachable');
       throw new ProviderError(`DingTalk unreachable: ${(e as Error).message}`, true);
     }
     const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!res.ok) {
-      const code = String(data.code ?? '');
-      const limited = res.status === 429 || isQpsLimit(code);
-      const retryAfter = Number(res.headers.get('retry-after'));
-      // A QPS limit is per second: a second's wait is enough.
-      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : limited ? 1 : undefined;
-      throw new ProviderError(`DingTalk ${res.status} ${code}: ${String(data.message ?? '')}`, limited || res.status >= 500, res.status, wait, code);
+    return { status: res.status, data };
+  }
+
+  private succeeded(api: string, data: Record<string, unknown> = {}): Record<string, unknown> {
+    this.observer.call(api, 'ok');
+    if (this.quotaSpent && !quotaExempt(api)) {
+      this.quotaSpent = false;
+      this.observer.quotaAvailable();
     }
     return data;
+  }
+
+  /** The error for a refused call, counted; a spent quota is also reported to the observer. */
+  private failed(api: string, status: number, code: string | number | undefined, message: string): ProviderError {
+    const v = verdictOf(status, code);
+    this.observer.call(api, v.outcome);
+    const text = `DingTalk ${api}: ${status} ${code ?? ''} ${message}`.trim() + (v.outcome === 'credentials_refused' ? ' (fix DINGTALK_APP_SECRET)' : '');
+    if (v.outcome === 'quota_exhausted' && !this.quotaSpent) {
+      this.quotaSpent = true;
+      this.observer.quotaExhausted(`${code}: ${message || `the organisation's monthly API quota is spent (${LIMITS})`}`);
+    }
+    return new ProviderError(text, v.transient, status, v.retryAfterSeconds, code);
   }
 }

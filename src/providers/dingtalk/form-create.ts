@@ -1,13 +1,8 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { NotCreatable } from '../lark/form-create.ts';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** An RFC 3339 time as DingTalk shows it: China Standard Time, "YYYY-MM-DD HH:mm". */
-function cst(value: string): string {
-  const d = new Date(Date.parse(value) + 8 * 3_600_000);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-}
+/** The create page takes dates as yyyy-MM-dd only: a time of day cannot be sent (validate refuses such pipelines). */
+const NO_TIMES = 'DingTalk\'s create takes dates as yyyy-MM-dd only (https://open.dingtalk.com/document/development/create-an-approval-instance)';
 
 /**
  * `formComponentValues` of a DingTalk create from API fields: controls addressed by title (the CloudDM guide's
@@ -35,15 +30,12 @@ export function dingTalkCreateValues(pipeline: Pipeline, fields: Record<string, 
       case 'amount':
         v = String((value as { value: number }).value);
         break;
-      case 'datetime':
-        v = cst(String(value));
-        break;
       case 'date_range':
         v = JSON.stringify([(value as { start: string }).start, (value as { end: string }).end]);
         break;
+      case 'datetime':
       case 'datetime_range':
-        v = JSON.stringify([cst((value as { start: string }).start), cst((value as { end: string }).end)]);
-        break;
+        throw new NotCreatable(`field "${name}": ${field.type} fields cannot be sent: ${NO_TIMES}`);
       case 'option':
         v = label(value);
         break;

@@ -1,24 +1,50 @@
 import type { Stage } from '../../engine/ticket.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import type { NeutralEvent, NeutralInstance, Provider } from '../provider.ts';
+import { ProviderError, type NeutralEvent, type NeutralInstance, type Provider } from '../provider.ts';
 import type { DingTalkApi } from './api.ts';
 import { mapDingTalkForm, type DingTalkValue } from './form.ts';
 import { dingTalkCreateValues } from './form-create.ts';
 
+/** A task of GetProcessInstance (https://open.dingtalk.com/document/development/obtains-the-details-of-a-single-approval-instance-pop). */
+interface DingTalkTask {
+  taskId: number;
+  userId?: string;
+  status: string;
+  activityId?: string;
+  processInstanceId?: string;
+}
+
+/**
+ * A department id as the directory knows it: GetProcessInstance shows the root department as "-1"
+ * ("发起人的部门，-1表示根部门"), 查询用户详情 and the department APIs as 1.
+ */
+export const directoryDept = (shown: unknown): number => (String(shown) === '-1' ? 1 : Number(shown));
+
+/** The root department is sent to StartProcessInstance as -1 ("若为根部门ID需填-1", create-an-approval-instance). */
+export const createDept = (dept: number): number => (dept === 1 ? -1 : dept);
+
+/** Only RUNNING (处理中) is a task to act on: NEW is 未启动, a sequential activity's later approver. */
+export const taskPending = (status: string): boolean => status === 'RUNNING';
+
 /** DingTalk behind the provider interface: bpms events, processInstances/execute, nodes by activity id. */
 export function dingTalkProvider(api: DingTalkApi, assistant: string): Provider {
-  // Activity names, for stages that name their node rather than give its activity id (from the process forecast).
+  // Activity names, for stages that name their node rather than give its activity id (from the process forecast,
+  // made as the instance's originator with its form, so branches taken by this instance are named too).
   const names = new Map<string, { at: number; byId: Map<string, string> }>();
-  const activityNames = async (processCode: string): Promise<Map<string, string>> => {
+  const activityNames = async (processCode: string, who: { userId: string; deptId: number; values: DingTalkValue[] }): Promise<Map<string, string>> => {
     const hit = names.get(processCode);
     if (hit && Date.now() - hit.at < 300_000) return hit.byId;
-    const byId = new Map((await api.forecast(processCode, assistant)).map((a) => [a.activityId, a.activityName]));
+    // The forecast page does not say whether the root department is 1 or -1 there (only the create page says -1): the directory's id is sent.
+    const rules = await api.forecast(processCode, who.userId, who.deptId, who.values.filter((v) => v.name !== undefined).map((v) => ({ name: v.name!, value: v.value ?? '' })));
+    const byId = new Map([...(hit?.byId ?? []), ...rules.map((a) => [a.activityId, a.activityName] as const)]);
     names.set(processCode, { at: Date.now(), byId });
     return byId;
   };
   return {
     type: 'dingtalk',
     assistant,
+    // Fields of the bpms_task_change / bpms_instance_change examples (https://open.dingtalk.com/document/development/event-bpms-task-change):
+    // taskId is a number there; the engine keeps ids as strings.
     classify(payload) {
       const e = payload as Record<string, unknown>;
       const instanceCode = String(e.processInstanceId ?? '');
@@ -32,19 +58,21 @@ export function dingTalkProvider(api: DingTalkApi, assistant: string): Provider 
       }
       return { kind: 'other' } satisfies NeutralEvent;
     },
-    async readInstance(code) {
+    async readInstance(code, definitionCode) {
       const r = await api.getInstance(code);
-      const tasks = (r.tasks as Array<{ taskId: string; userId?: string; status: string; activityId?: string }>) ?? [];
+      const tasks = (r.tasks as DingTalkTask[]) ?? [];
       const status: NeutralInstance['status'] = r.status === 'COMPLETED' ? (r.result === 'refuse' ? 'REJECTED' : 'APPROVED') : r.status === 'TERMINATED' ? 'CANCELED' : 'PENDING';
       const values = (r.formComponentValues as DingTalkValue[]) ?? [];
-      const byId = await activityNames(String(r.processCode ?? '')).catch(() => new Map<string, string>());
+      const originator = String(r.originatorUserId ?? '');
+      const dept = r.originatorDeptId !== undefined && r.originatorDeptId !== '' ? directoryDept(r.originatorDeptId) : undefined;
+      const byId = await activityNames(definitionCode, { userId: originator, deptId: dept ?? 1, values }).catch(() => new Map<string, string>());
       return {
         instanceCode: code,
-        definitionCode: String(r.processCode ?? ''),
+        definitionCode,
         serialNumber: typeof r.businessId === 'string' ? r.businessId : undefined,
-        applicant: { user_id: String(r.originatorUserId ?? ''), ...(r.originatorDeptId ? { department_id: String(r.originatorDeptId) } : {}) },
+        applicant: { user_id: originator, ...(dept !== undefined ? { department_id: String(dept) } : {}) },
         status,
-        tasks: tasks.map((t) => ({ id: String(t.taskId), userId: t.userId, pending: t.status === 'RUNNING' || t.status === 'NEW', nodeKey: t.activityId, nodeName: t.activityId ? byId.get(t.activityId) : undefined })),
+        tasks: tasks.map((t) => ({ id: String(t.taskId), userId: t.userId, pending: taskPending(t.status), nodeKey: t.activityId, nodeName: t.activityId ? byId.get(t.activityId) : undefined })),
         mapFields: (pipeline: Pipeline, now: Date) => mapDingTalkForm(pipeline, values, now),
       };
     },
@@ -59,11 +87,15 @@ export function dingTalkProvider(api: DingTalkApi, assistant: string): Provider 
         const shown = new Map(((existing.formComponentValues as DingTalkValue[]) ?? []).map((v) => [v.name, v.value]));
         if (existing.originatorUserId === ticket.originator && values.every((v) => shown.get(v.name) === v.value)) return { instanceCode: id };
       }
-      return { instanceCode: await api.createInstance({ processCode, originatorUserId: ticket.originator, formComponentValues: values }) };
+      // Without approvers the create needs the originator's department (查询用户详情).
+      const deptId = createDept(await api.userDepartment(ticket.originator));
+      return { instanceCode: await api.createInstance({ processCode, originatorUserId: ticket.originator, deptId, formComponentValues: values }) };
     },
     userIdByMobile: (mobile) => api.userIdByMobile(mobile),
     async decideTask(t) {
-      await api.execute({ processInstanceId: t.instanceCode, taskId: t.taskId, actionerUserId: t.assistant, result: t.action === 'approve' ? 'agree' : 'refuse', remark: t.comment });
+      const taskId = Number(t.taskId);
+      if (!Number.isSafeInteger(taskId)) throw new ProviderError(`DingTalk task ids are numbers (Long); "${t.taskId}" is not one`, false);
+      await api.execute({ processInstanceId: t.instanceCode, taskId, actionerUserId: t.assistant, result: t.action === 'approve' ? 'agree' : 'refuse', remark: t.comment });
     },
     async comment(instanceCode, user, text) {
       await api.comment({ processInstanceId: instanceCode, text, commentUserId: user });

@@ -17,6 +17,11 @@ export type PushOutcome =
 /**
  * Decodes one DingTalk HTTP push (`?msg_signature|signature&timestamp&nonce`, body `{"encrypt"}`): signature over
  * token, timestamp, nonce and ciphertext; decryption; the owner must be our app key. Pure: no I/O.
+ *
+ * Every page shows the query's `timestamp` in lowercase (https://open.dingtalk.com/document/development/develop-stream-mode-push-server,
+ * 开发 HTTP 模式; https://open.dingtalk.com/document/development/http-callback-overview) and only the reply spells
+ * it `timeStamp`; a query with `timeStamp` is accepted as well. `msg_signature` is the current page's name,
+ * `signature` the older pages'.
  */
 export function decodeDingTalkPush(query: Record<string, string | undefined>, rawBody: Buffer, s: PushSettings): PushOutcome {
   let body: { encrypt?: unknown };
@@ -26,7 +31,8 @@ export function decodeDingTalkPush(query: Record<string, string | undefined>, ra
     return { kind: 'refused', status: 400, reason: 'malformed', message: 'body is not JSON' };
   }
   const signature = query.msg_signature ?? query.signature;
-  const { timestamp, nonce } = query;
+  const timestamp = query.timestamp ?? query.timeStamp;
+  const { nonce } = query;
   if (typeof body?.encrypt !== 'string' || !signature || !timestamp || !nonce) return { kind: 'refused', status: 400, reason: 'malformed', message: 'expected ?msg_signature&timestamp&nonce and {"encrypt"}' };
   if (!verifyCallbackSignature(s.token, timestamp, nonce, body.encrypt, signature)) return { kind: 'refused', status: 401, reason: 'bad_signature', message: 'the signature does not match' };
   let message: string;
@@ -51,7 +57,7 @@ export function decodeDingTalkPush(query: Record<string, string | undefined>, ra
   return { kind: 'event', event: { provider: 'dingtalk', eventId, eventType: String(e.EventType), definitionCode: String(e.processCode ?? ''), instanceCode, payload: e, payloadText: message } };
 }
 
-/** The reply DingTalk needs within 1.5 s: the encrypted, signed `success`. */
+/** The reply DingTalk needs (within 1.5 s; the current page says 2500 ms for the URL check): the encrypted, signed `success`. */
 export function successReply(s: PushSettings): { msg_signature: string; timeStamp: string; nonce: string; encrypt: string } {
   const encrypt = encryptCallback(s.aesKey, 'success', s.appKey);
   const timeStamp = String(Date.now());

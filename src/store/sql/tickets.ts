@@ -114,24 +114,6 @@ export async function appendAudit(db: Db, entry: { ticketId: string; actor: stri
   ]);
 }
 
-/** Open tickets not touched for `olderThanMs` and not reconciled since: the reconciler re-reads their instances. */
-export async function staleOpenTickets(db: Db, olderThanMs: number, limit: number): Promise<Array<{ id: string; provider: string; instance_code: string }>> {
-  const { rows } = await db.query(
-    `UPDATE tickets SET reconciled_at = now()
-     WHERE id IN (
-       SELECT id FROM tickets
-       WHERE state NOT IN ('completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'canceled')
-         AND state NOT IN ('awaiting_check_callback', 'awaiting_execute_callback', 'needs_operator')
-         AND updated_at < now() - make_interval(secs => $1::float / 1000)
-         AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1::float / 1000))
-       ORDER BY updated_at LIMIT $2
-       FOR UPDATE SKIP LOCKED)
-     RETURNING id, provider, instance_code`,
-    [olderThanMs, limit],
-  );
-  return rows;
-}
-
 export async function getTicketByInstance(db: Db, provider: string, instanceCode: string): Promise<StoredTicket | undefined> {
   const { rows } = await db.query<TicketRow>({
     name: 'get-ticket-by-instance',

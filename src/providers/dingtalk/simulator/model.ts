@@ -125,13 +125,15 @@ export class DingTalkModel {
   }
 
   /**
-   * A requester starts an instance; values are addressed by control title (`name`). Without `deptId` (a start in
-   * the DingTalk app) the originator's first department is used; with one, -1 means the root department and the
-   * originator must belong to it (processInstanceInvalidParameter: "发起部门id错误，发起人不在发起部门中",
+   * A requester starts an instance; values are addressed by control title (`name`). Without `deptId` it is a
+   * start in the DingTalk app: the originator's first department is used (someone a test did not add joins the
+   * root department). Through the API (`deptId` given) the originator must exist and belong to the department,
+   * -1 meaning the root (processInstanceInvalidParameter: "发起人、审批人、抄送人的userid错误，发起部门id错误，发起人不在发起部门中",
    * https://open.dingtalk.com/document/development/create-an-approval-instance).
    */
   start(input: { processCode: string; originatorUserId: string; deptId?: number; formComponentValues: Array<{ name: string; value: string }> }): DtInstance {
     const process = this.process(input.processCode);
+    if (input.deptId === undefined && !this.user(input.originatorUserId)) this.addUser(input.originatorUserId);
     const originator = this.user(input.originatorUserId);
     if (!originator) throw new DingTalkApiError('processInstanceInvalidParameter', `审批实例参数错误: 发起人 ${input.originatorUserId} 不存在`);
     const deptId = input.deptId === undefined ? originator.deptIds[0]! : input.deptId === -1 ? ROOT_DEPT : input.deptId;

@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { EventPusher, type Delivery } from '../../lark/simulator/pusher.ts';
 import { callbackSignature, decryptCallback, encryptCallback } from '../crypto.ts';
 import type { DtEvent } from './model.ts';
 
 /**
- * DingTalk's HTTP push: `POST url?msg_signature&timestamp&nonce` with `{"encrypt"}`, acknowledged only by an
- * encrypted `success` signed with the same token (a plain 200 counts as a failure and is retried).
+ * DingTalk's HTTP push: `POST url?msg_signature&timestamp&nonce` with `{"encrypt"}` (the query names of
+ * https://open.dingtalk.com/document/development/develop-stream-mode-push-server, section 开发 HTTP 模式: lowercase
+ * `timestamp`), acknowledged only by an encrypted `success` signed with the same token, replied as
+ * `{msg_signature, timeStamp, nonce, encrypt}` (https://open.dingtalk.com/document/development/http-callback-overview);
+ * a plain 200 counts as a failure and is retried.
  */
 export class DingTalkPusher extends EventPusher<DtEvent> {
   constructor(
@@ -13,6 +16,15 @@ export class DingTalkPusher extends EventPusher<DtEvent> {
     private readonly keys: { token: string; aesKey: string; appKey: string },
   ) {
     super(options);
+  }
+
+  /**
+   * The HTTP example's envelope (https://open.dingtalk.com/document/development/event-bpms-task-change):
+   * PascalCase EventType, EventTime and CorpId around the business fields, and an eventId that a redelivery keeps.
+   */
+  override push(event: DtEvent) {
+    const { EventType, ...data } = event;
+    return super.push({ EventType, EventTime: Date.now(), CorpId: 'ding-sim-corp', eventId: randomUUID(), ...data } as DtEvent);
   }
 
   protected override instanceOf(event: DtEvent): string {

@@ -105,7 +105,7 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
       // requestid} is the shape observed from DingTalk (third-party reports), not a documented contract.
       ctx.body = { code: err.code, message: err.message, requestid: randomBytes(8).toString('hex') };
     }
-    if (!ctx.path.startsWith('/_sim/')) calls.push({ method: ctx.method, path: ctx.path, body: ctx.request.rawBody.length ? JSON.parse(ctx.request.rawBody.toString('utf8')) : undefined, status: ctx.status, at: Date.now() });
+    if (!ctx.path.startsWith('/_sim/')) calls.push({ method: ctx.method, path: ctx.path, body: parsed(ctx.request.rawBody), status: ctx.status, at: Date.now() });
   });
   const body = (ctx: Context) => (ctx.request.rawBody.length ? jsonBody(ctx) : {});
 
@@ -136,7 +136,8 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
    * platform), 90020 (monthly quota) per the LIMITS page. The pages show errcode bodies but no HTTP status: the
    * simulator answers 200, as for success. Contact APIs are exempt from the quota
    * (https://open.dingtalk.com/document/development/basic-interfaces-such-as-log-off-and-address-book), so both
-   * old-API endpoints served here pass `counted = false` and never answer 90020.
+   * old-API endpoints served here pass `counted = false` and never answer 90020. The pages name these codes but
+   * give no errmsg for 90018/90002/90020 (nor for ApiCountLimitForOrg): the messages are the simulator's.
    */
   const oapi =
     (counted: boolean, handle: (ctx: Context) => Record<string, unknown>) =>
@@ -291,6 +292,14 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+function parsed(raw: Buffer): unknown {
+  try {
+    return raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+  } catch {
+    return raw.toString('utf8');
+  }
 }
 
 /** A time as GetProcessInstance shows it: "yyyy-MM-ddTHH:mmZ" in UTC (the SDK's remark; the example "2022-08-31T11:52Z"). */

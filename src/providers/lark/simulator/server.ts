@@ -34,6 +34,8 @@ export interface LarkSimulator {
   rateLimitNext(count: number, resetSeconds?: number): void;
   /** The next `count` approval API calls answer HTTP `status` (5xx). */
   failNext(count: number, status?: number): void;
+  /** The next call to `method path` is carried out, but its answer is lost (the connection drops). */
+  loseAnswerOfNext(method: string, path: string): void;
   /** Every issued tenant token expires now (the next call gets 99991663). */
   expireTokens(): void;
   /** How long an authorization code of the sign-in flow stays usable (Lark: 5 minutes). */
@@ -66,14 +68,17 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   const calls: LarkSimulator['calls'] = [];
   let rateLimited = { count: 0, reset: 1 };
   let failures = { count: 0, status: 503 };
+  const losing = new Set<string>();
   const approveWindow: number[] = [];
 
   const app = new Koa();
   const router = new Router();
   app.use(rawBody(1 << 20));
   app.use(async (ctx: Context, next: Next) => {
+    const lose = losing.delete(`${ctx.method} ${ctx.path}`);
     try {
       await next();
+      if (lose) ctx.req.socket.destroy();
     } catch (e) {
       if (e instanceof LarkApiError) {
         ctx.status = e.httpStatus;
@@ -330,6 +335,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     },
     failNext(count, status = 503) {
       failures = { count, status };
+    },
+    loseAnswerOfNext(method, path) {
+      losing.add(`${method} ${path}`);
     },
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0);
