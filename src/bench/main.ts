@@ -1,5 +1,6 @@
 import { benchConsole } from './console.ts';
 import { benchIntake } from './intake.ts';
+import { benchReconcile } from './reconcile.ts';
 import { benchTickets } from './tickets.ts';
 import { benchValidation } from './validation.ts';
 
@@ -8,6 +9,7 @@ const parts: Record<string, () => Promise<void>> = {
   intake: benchIntake,
   tickets: benchTickets,
   console: benchConsole,
+  reconcile: benchReconcile,
 };
 
 /** `npm run bench [part…]`: every part by default. Each prints its baseline, its measurement and their ratio. */

@@ -20,6 +20,7 @@ describe('ticketflow doctor against the IM definitions', () => {
   before(async () => {
     lark = await startLarkSimulator();
     ding = await startDingTalkSimulator();
+    ding.model.addUser({ userid: 'dt-assistant', deptIds: [12] }, 'dba-li');
     dir = await mkdtemp(join(tmpdir(), 'tf-doctor-'));
     await cp(join(repoRoot, 'pipelines'), dir, { recursive: true });
     admin = checkPipelines([{ path: 'a.yaml', text: await readFile(join(dir, 'admin-permission.yaml'), 'utf8') }]).files[0]!.pipeline!;
@@ -35,6 +36,7 @@ describe('ticketflow doctor against the IM definitions', () => {
       DINGTALK_TOKEN: ding.options.token,
       DINGTALK_AES_KEY: ding.options.aesKey,
       DINGTALK_API_BASE_URL: ding.url,
+      DINGTALK_OAPI_BASE_URL: ding.url,
       DINGTALK_ASSISTANT_USER_ID: 'dt-assistant',
     };
   });
