@@ -11,6 +11,8 @@ export interface LarkInstance {
   open_id?: string;
   department_id?: string;
   status: string;
+  /** Revoked by its originator after approval (instance get: "单据是否被撤销"). */
+  reverted?: boolean;
   form: LarkWidget[];
   task_list: Array<{ id: string; user_id?: string; status: string; node_id?: string; node_name?: string; custom_node_id?: string }>;
 }

@@ -40,7 +40,7 @@ export function larkProvider(api: LarkApi, assistant: string): Provider {
         serialNumber: i.serial_number,
         applicant: { user_id: i.user_id, ...(i.open_id ? { open_id: i.open_id } : {}), ...(i.department_id ? { department_id: i.department_id } : {}) },
         // A status Lark does not document cannot close a ticket: read as still in approval.
-        status: larkInstanceStatus(i.status) ?? 'PENDING',
+        status: i.reverted === true ? 'REVERTED' : (larkInstanceStatus(i.status) ?? 'PENDING'),
         tasks: i.task_list.map((t) => ({ id: t.id, userId: t.user_id, pending: larkTaskPending(t.status), nodeKey: t.custom_node_id || undefined, nodeName: t.node_name })),
         mapFields: (pipeline: Pipeline, now: Date) => mapLarkForm(pipeline, i.form, now),
       };

@@ -136,6 +136,7 @@ describe('Lark simulator through the official SDK', () => {
   test('1395001 "try again later" is transient', () => {
     assert.equal(new LarkError(1395001, 'There have been some errors. Please try again later', 400).transient, true);
     assert.equal(new LarkError(1390001, 'param is invalid', 400).transient, false);
+    assert.equal(new LarkError(99991400, 'request trigger frequency limit', 400).transient, true, 'older APIs answer the rate limit with HTTP 400');
   });
 
   test('a token still refused after its replacement (99991663 twice) is dropped too: the next call fetches another', async () => {
