@@ -89,14 +89,14 @@ function convert(entry: Field | Column, w: DingTalkValue, now: Date): unknown {
     }
     case 'person':
     case 'people': {
-      const people = list(w.extValue ?? v).map((p) => ({ user_id: typeof p === 'string' ? p : String((p as { emplId?: unknown; userId?: unknown }).emplId ?? (p as { userId?: unknown }).userId ?? '') }));
+      const people = list(w.extValue || v).map((p) => ({ user_id: typeof p === 'string' ? p : String((p as { emplId?: unknown; userId?: unknown }).emplId ?? (p as { userId?: unknown }).userId ?? '') }));
       if (people.some((p) => !p.user_id)) malformed('is not a list of users');
       if (entry.type === 'person' && people.length !== 1) malformed(`holds ${people.length} people where one is expected`);
       return entry.type === 'person' ? people[0] : people;
     }
     case 'department':
     case 'departments': {
-      const ds = list(w.extValue ?? v).map((d) => ({ id: typeof d === 'string' ? d : String((d as { id?: unknown }).id ?? '') }));
+      const ds = list(w.extValue || v).map((d) => ({ id: typeof d === 'string' ? d : String((d as { id?: unknown }).id ?? '') }));
       if (entry.type === 'department' && ds.length !== 1) malformed(`holds ${ds.length} departments where one is expected`);
       return entry.type === 'department' ? ds[0] : ds;
     }

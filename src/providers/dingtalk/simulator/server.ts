@@ -325,7 +325,7 @@ export function shownInstance(i: DtInstance, model: DingTalkModel): Record<strin
     bizAction: 'NONE',
     operationRecords: i.operationRecords.map((r) => ({ ...r, date: minute(r.date), showName: model.user(r.userId)?.name ?? r.userId })),
     tasks: i.tasks.map((t) => ({ taskId: t.taskId, userId: t.userId, status: t.status, result: t.result, createTime: minute(t.createTime), ...(t.finishTime ? { finishTime: minute(t.finishTime) } : {}), processInstanceId: t.processInstanceId, activityId: t.activityId, pcUrl: `https://aflow.dingtalk.com/dingtalk/pc/query/pchomepage.htm#/approval?procInstId=${i.processInstanceId}`, mobileUrl: `https://aflow.dingtalk.com/dingtalk/mobile/homepage.htm#/approval?procInstId=${i.processInstanceId}` })),
-    formComponentValues: i.formComponentValues.map((v) => ({ ...v, extValue: '' })),
+    formComponentValues: i.formComponentValues,
     createTime: minute(i.createTime),
   };
 }
