@@ -10,9 +10,14 @@ export interface Config {
   pipelinesDir: string;
   allowedHosts?: string[];
   logLevel: string;
-  /** Sandbox mode: no LARK_APP_ID, so the runtime drives the built-in Lark simulator. */
+  /**
+   * Sandbox mode: no IM is configured at all (neither LARK_APP_ID nor DINGTALK_APP_KEY), so the runtime drives the
+   * built-in Lark simulator, signs every visitor in as an operator and invents pipeline secrets: loopback only.
+   */
   sandbox: boolean;
   lark: {
+    /** Lark is in use: LARK_APP_ID is set, or the simulator stands in for it (sandbox). */
+    enabled: boolean;
     appId: string;
     appSecret: string;
     encryptKey?: string;
@@ -62,23 +67,31 @@ export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 3000);
-  const sandbox = !env.LARK_APP_ID;
-  if (!sandbox && !env.LARK_APP_SECRET) throw new ConfigError('LARK_APP_ID is set but LARK_APP_SECRET is not');
-  if (!sandbox && !env.LARK_ASSISTANT_USER_ID) throw new ConfigError('LARK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
-  if (!sandbox && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
+  const lark = Boolean(env.LARK_APP_ID);
+  const sandbox = !lark && !env.DINGTALK_APP_KEY;
+  const host = env.HOST || '127.0.0.1';
+  if (sandbox && !isLoopback(host)) {
+    throw new ConfigError(
+      `no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), which is sandbox mode: every visitor is signed in as an operator and pipeline secrets are invented, so it listens on loopback only, and HOST is ${host}. Configure an IM, or set HOST=127.0.0.1`,
+    );
+  }
+  if (lark && !env.LARK_APP_SECRET) throw new ConfigError('LARK_APP_ID is set but LARK_APP_SECRET is not');
+  if (lark && !env.LARK_ASSISTANT_USER_ID) throw new ConfigError('LARK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
+  if (lark && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
     throw new ConfigError('set LARK_VERIFICATION_TOKEN (and preferably LARK_ENCRYPT_KEY): without them Lark callbacks cannot be authenticated');
   }
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.TICKETFLOW_DATA_DIR || './.data'),
     port,
-    host: env.HOST || '127.0.0.1',
+    host,
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     pipelinesDir: resolve(env.PIPELINES_DIR || './pipelines'),
     allowedHosts: env.TICKETFLOW_ALLOWED_HOSTS ? env.TICKETFLOW_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean) : undefined,
     logLevel: env.LOG_LEVEL || 'info',
     sandbox,
     lark: {
+      enabled: lark || sandbox,
       appId: env.LARK_APP_ID || 'cli_sandbox0000000000',
       appSecret: env.LARK_APP_SECRET || 'sandbox-app-secret',
       encryptKey: env.LARK_ENCRYPT_KEY || undefined,
@@ -124,6 +137,12 @@ function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']>
     streamUrl: env.DINGTALK_STREAM_URL || undefined,
     assistantUserId: env.DINGTALK_ASSISTANT_USER_ID,
   };
+}
+
+/** Whether a listen address only takes connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function list(raw: string | undefined): string[] {

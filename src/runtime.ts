@@ -82,7 +82,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
         verificationToken: simulator.options.verificationToken,
         assistantUserId: config.lark.assistantUserId ?? 'ticketflow-assistant',
       });
-      log.warn(`SANDBOX MODE: LARK_APP_ID is not set, so Lark is the built-in simulator at ${simulator.url} (play the requester and approvers through its /_sim routes). Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN/LARK_ENCRYPT_KEY to talk to Lark.`);
+      log.warn(`SANDBOX MODE: no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), so Lark is the built-in simulator at ${simulator.url} (play the requester and approvers through its /_sim routes), every visitor of the console is a local operator and unset pipeline secrets are random. It listens on loopback only. Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN/LARK_ENCRYPT_KEY (or the DINGTALK_* variables) to talk to an IM.`);
     }
     const secretOf = (name: string) => {
       const value = env[name];
@@ -95,9 +95,10 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     };
 
     const imHealth = new ImHealth(log, metrics);
-    const lark = new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log, observer: imHealth.observer('lark') });
-    const subscriber = new LarkSubscriber(lark, log, metrics);
-    cleanup.push(async () => subscriber.stop());
+    // A DingTalk-only deployment has no Lark: no client, no subscriptions, and its callback route answers 404.
+    const lark = config.lark.enabled ? new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log, observer: imHealth.observer('lark') }) : undefined;
+    const subscriber = lark && new LarkSubscriber(lark, log, metrics);
+    if (subscriber) cleanup.push(async () => subscriber.stop());
     const registry = new PipelineRegistry({
       dir: config.pipelinesDir,
       pool,
@@ -112,13 +113,13 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
             if (!simulator.model.definitions.has(definitionCode(p.pipeline))) simulator.model.defineApproval(definitionForPipeline(p.pipeline, config.lark.assistantUserId!));
           }
         }
-        subscriber.ensure(larkPipelines.map((p) => definitionCode(p.pipeline)));
+        subscriber?.ensure(larkPipelines.map((p) => definitionCode(p.pipeline)));
       },
     });
     await registry.start();
     cleanup.push(() => registry.stop());
 
-    const providers: JobDeps['providers'] = { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant') };
+    const providers: JobDeps['providers'] = lark ? { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant') } : {};
     if (config.dingtalk) {
       providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') }), config.dingtalk.assistantUserId);
     }

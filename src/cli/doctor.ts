@@ -36,7 +36,7 @@ Configured like the runtime (PIPELINES_DIR, LARK_* or DINGTALK_*). Exit 0 when i
     }
     const pipeline = file.pipeline;
     const type = pipeline.provider.type;
-    if (type === 'lark' && config.sandbox) throw new UsageError('doctor reads the definition from Lark: set LARK_APP_ID and LARK_APP_SECRET');
+    if (type === 'lark' && (config.sandbox || !config.lark.enabled)) throw new UsageError('doctor reads the definition from Lark: set LARK_APP_ID and LARK_APP_SECRET');
     if (type === 'dingtalk' && !config.dingtalk) throw new UsageError('doctor reads the definition from DingTalk: set DINGTALK_APP_KEY, DINGTALK_APP_SECRET and DINGTALK_ASSISTANT_USER_ID');
     const assistant = type === 'lark' ? (config.lark.assistantUserId ?? '') : config.dingtalk!.assistantUserId;
     const code = pipeline.provider.approval_code ?? pipeline.provider.process_code;

@@ -38,7 +38,8 @@ export function identify(config: Config, sessions: SessionCodec) {
     } else {
       const session = sessions.read(ctx.cookies.get(SESSION_COOKIE));
       // Roles are re-read on every request, so removing someone from the lists takes effect at once.
-      const role = session && (session.user === 'sandbox-operator' ? 'operator' : roleOf(config, session.user));
+      // The sandbox's local operator exists only in sandbox mode: such a cookie means nothing anywhere else.
+      const role = session && (session.user === 'sandbox-operator' ? (config.sandbox ? 'operator' : undefined) : roleOf(config, session.user));
       if (session && role) ctx.state.principal = { id: session.user, name: session.name, role, via: 'session', csrf: session.csrf };
     }
     await next();

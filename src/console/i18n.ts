@@ -9,7 +9,7 @@ const messages = {
   signOut: { zh: '退出', en: 'Sign out' },
   signInTitle: { zh: '登录 Ticketflow', en: 'Sign in to Ticketflow' },
   notAllowed: { zh: '你的账号不在 TICKETFLOW_OPERATORS 或 TICKETFLOW_VIEWERS 中。', en: 'Your account is in neither TICKETFLOW_OPERATORS nor TICKETFLOW_VIEWERS.' },
-  sandbox: { zh: '沙箱模式：未设置 LARK_APP_ID，你已作为本地操作员登录，飞书为内置模拟器。', en: 'Sandbox mode: LARK_APP_ID is not set, you are signed in as a local operator and Lark is the built-in simulator.' },
+  sandbox: { zh: '沙箱模式：未配置任何 IM（LARK_APP_ID、DINGTALK_APP_KEY），你已作为本地操作员登录，飞书为内置模拟器，仅监听本机地址。', en: 'Sandbox mode: no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), you are signed in as a local operator and Lark is the built-in simulator; it listens on loopback only.' },
   byState: { zh: '各状态工单数', en: 'Tickets by state' },
   failures24h: { zh: '最近 24 小时失败', en: 'Failures in the last 24 h' },
   live: { zh: '线上版本', en: 'Live version' },

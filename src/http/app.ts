@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { identify } from '../console/auth.ts';
 import { consoleRoutes } from '../console/routes.ts';
 import { SessionCodec } from '../console/session.ts';
-import { errorHandler } from './errors.ts';
+import { errorHandler, HttpError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { adminApiRoutes } from './routes/admin-api.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -50,7 +50,12 @@ export function createApp(deps: AppDeps): Koa {
   });
   healthRoutes(router, deps);
   metricsRoutes(router, deps);
-  larkCallbackRoutes(router, deps);
+  if (deps.config.lark.enabled) larkCallbackRoutes(router, deps);
+  else {
+    router.post('/api/v1/lark/callback', () => {
+      throw new HttpError(404, 'not_configured', 'Lark is not configured (LARK_APP_ID): this deployment takes no Lark events');
+    });
+  }
   dingTalkCallbackRoutes(router, deps);
   businessCallbackRoutes(router, deps);
   externalOptionsRoutes(router, deps);

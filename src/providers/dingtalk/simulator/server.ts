@@ -44,7 +44,7 @@ export interface DingTalkSimulator {
   close(): Promise<void>;
 }
 
-const LIMITS = 'https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server';
+// LIMITS below: 调用频次与限流, https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server
 
 /**
  * A DingTalk simulator that behaves as DingTalk's documents say (each behaviour names its page), not as our client
