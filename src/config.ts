@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isLoopback } from './security/loopback.ts';
 
 /** The runtime's configuration, read from the environment only (CONTRACTS.md §3). */
 export interface Config {
@@ -137,12 +138,6 @@ function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']>
     streamUrl: env.DINGTALK_STREAM_URL || undefined,
     assistantUserId: env.DINGTALK_ASSISTANT_USER_ID,
   };
-}
-
-/** Whether a listen address only takes connections from this machine. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function list(raw: string | undefined): string[] {

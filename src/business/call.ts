@@ -1,9 +1,10 @@
-import { IDEMPOTENCY_HEADER, signRequest } from './signature.ts';
+import { OutboundError, outboundRequest, type OutboundPolicy } from './outbound.ts';
+import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, SIGNATURE_V11_HEADER, signRequestV11 } from './signature.ts';
 
 export type CallOutcome =
   | { kind: 'result'; result: boolean; msg?: string; error?: string }
   | { kind: 'accepted' }
-  | { kind: 'unreachable'; error: string; retryInMs?: number };
+  | { kind: 'unreachable'; error: string; retryInMs?: number; final?: boolean };
 
 export interface CallRecord {
   request: { url: string; headers: Record<string, string>; body: unknown };
@@ -21,9 +22,11 @@ export interface CallInput {
   mode: 'sync' | 'async';
   timeoutMs: number;
   ticketId: string;
+  policy: OutboundPolicy;
 }
 
-const MAX_REPLY_BYTES = 1 << 20;
+/** A reply larger than this is refused while it is read. */
+export const MAX_REPLY_BYTES = 1 << 20;
 
 /**
  * One signed call to a business endpoint. Sync: a 2xx result object is the decision; anything else is a
@@ -31,16 +34,16 @@ const MAX_REPLY_BYTES = 1 << 20;
  */
 export async function callBusiness(input: CallInput): Promise<{ outcome: CallOutcome; record: CallRecord }> {
   const raw = JSON.stringify(input.body);
-  const headers = { 'content-type': 'application/json', [IDEMPOTENCY_HEADER]: input.idempotencyKey, 'user-agent': 'ticketflow/1', ...signRequest(input.secret, raw) };
+  const headers = { 'content-type': 'application/json', [IDEMPOTENCY_HEADER]: input.idempotencyKey, 'user-agent': 'ticketflow/1', ...signRequestV11(input.secret, { method: 'POST', path: input.url, idempotencyKey: input.idempotencyKey, rawBody: raw }, { withV1: true }) };
   const record: CallRecord = { request: { url: input.url, headers: redact(headers), body: input.body }, latencyMs: 0 };
   const started = performance.now();
   try {
-    const res = await fetch(input.url, { method: 'POST', body: raw, headers, redirect: 'manual', signal: AbortSignal.timeout(input.timeoutMs) });
-    const text = await readLimited(res);
+    const res = await outboundRequest(input.url, { headers, body: raw, timeoutMs: input.timeoutMs, maxBytes: MAX_REPLY_BYTES, policy: input.policy });
+    const text = res.body.toString('utf8');
     record.latencyMs = performance.now() - started;
     record.status = res.status;
     const body = parseJson(text);
-    record.response = { headers: Object.fromEntries([...res.headers].filter(([k]) => k === 'content-type' || k === 'retry-after')), body: body ?? text.slice(0, 4000) };
+    record.response = { headers: Object.fromEntries(Object.entries(res.headers).filter(([k]) => k === 'content-type' || k === 'retry-after').map(([k, v]) => [k, String(v)])), body: body ?? text.slice(0, 4000) };
     if (res.status >= 200 && res.status < 300) {
       if (input.mode === 'async') return { outcome: { kind: 'accepted' }, record };
       const result = asResult(body, input.ticketId);
@@ -49,12 +52,13 @@ export async function callBusiness(input: CallInput): Promise<{ outcome: CallOut
       return { outcome: { kind: 'unreachable', error: record.error }, record };
     }
     record.error = `HTTP ${res.status}`;
-    return { outcome: { kind: 'unreachable', error: record.error, retryInMs: retryAfterMs(res.headers.get('retry-after')) }, record };
+    return { outcome: { kind: 'unreachable', error: record.error, retryInMs: retryAfterMs(header(res.headers['retry-after'])) }, record };
   } catch (e) {
     record.latencyMs = performance.now() - started;
-    const err = e as Error & { cause?: { code?: string } };
-    record.error = err.name === 'TimeoutError' ? `no reply within ${input.timeoutMs} ms` : `network error: ${err.cause?.code ?? err.message}`;
-    return { outcome: { kind: 'unreachable', error: record.error }, record };
+    const err = e as OutboundError;
+    record.error = err.kind === 'network' ? `network error: ${err.message}` : err.message;
+    // A refused destination will be refused again: no retry, straight to an operator.
+    return { outcome: { kind: 'unreachable', error: record.error, ...(err.kind === 'refused' ? { final: true } : {}) }, record };
   }
 }
 
@@ -65,13 +69,10 @@ function asResult(body: unknown, ticketId: string): CallOutcome | undefined {
 }
 
 function redact(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k === 'x-ticketflow-signature' ? '[redacted]' : v]));
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k === SIGNATURE_HEADER || k === SIGNATURE_V11_HEADER ? '[redacted]' : v]));
 }
 
-async function readLimited(res: Response): Promise<string> {
-  const buf = await res.arrayBuffer();
-  return Buffer.from(buf.byteLength > MAX_REPLY_BYTES ? buf.slice(0, MAX_REPLY_BYTES) : buf).toString('utf8');
-}
+const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null;
 
 function parseJson(text: string): unknown {
   try {

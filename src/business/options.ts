@@ -1,5 +1,6 @@
 import type { Field } from '../pipeline/pipeline.generated.ts';
 import type { NeutralOption, OptionsPage } from '../providers/lark/options.ts';
+import { OutboundError, outboundRequest, type OutboundPolicy } from './outbound.ts';
 import { signRequest } from './signature.ts';
 
 export interface OptionsQuery {
@@ -26,21 +27,28 @@ export function staticOptions(field: Field, query: string): OptionsPage {
 export class OptionsSource {
   private readonly cache = new Map<string, { at: number; page: OptionsPage }>();
 
-  constructor(private readonly options: { ttlMs?: number; timeoutMs?: number; maxEntries?: number } = {}) {}
+  constructor(private readonly options: { policy: OutboundPolicy; ttlMs?: number; timeoutMs?: number; maxEntries?: number; maxBytes?: number }) {}
 
   async fetch(url: string, secret: string, q: OptionsQuery): Promise<OptionsPage> {
     const key = JSON.stringify([url, q]);
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < (this.options.ttlMs ?? 30_000)) return hit.page;
     const raw = JSON.stringify(q);
-    let res: Response;
+    let res: { status: number; body: Buffer };
     try {
-      res = await fetch(url, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...signRequest(secret, raw) }, signal: AbortSignal.timeout(this.options.timeoutMs ?? 2_500) });
+      res = await outboundRequest(url, { headers: { 'content-type': 'application/json', ...signRequest(secret, raw) }, body: raw, timeoutMs: this.options.timeoutMs ?? 2_500, maxBytes: this.options.maxBytes ?? 256 << 10, policy: this.options.policy });
     } catch (e) {
-      throw new OptionsSourceError(`the options source did not answer: ${(e as Error).name === 'TimeoutError' ? 'timeout' : (e as Error).message}`);
+      const why = e instanceof OutboundError ? (e.kind === 'timeout' ? 'timeout' : e.message) : (e as Error).message;
+      throw new OptionsSourceError(`the options source did not answer: ${why}`);
     }
-    const body = (await res.json().catch(() => undefined)) as { options?: unknown; has_more?: unknown; next_page_token?: unknown } | undefined;
-    if (!res.ok || !body || !Array.isArray(body.options)) throw new OptionsSourceError(`the options source answered HTTP ${res.status} without {options: [...]}`);
+    let body: { options?: unknown; has_more?: unknown; next_page_token?: unknown } | undefined;
+    try {
+      body = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    const ok = res.status >= 200 && res.status < 300;
+    if (!ok || !body || !Array.isArray(body.options)) throw new OptionsSourceError(`the options source answered HTTP ${res.status} without {options: [...]}`);
     const page: OptionsPage = {
       options: body.options
         .filter((o): o is { id: string; label: unknown } => typeof (o as { id?: unknown })?.id === 'string')

@@ -84,3 +84,20 @@ test('validate --base: in a git repository, a changed pipeline without a version
   assert.equal(badRev.code, 2);
   assert.match(badRev.stderr, /--base: "no-such-branch" is not a git revision here/);
 });
+
+test('validate: an alias bomb is a positioned yaml-syntax error (exit 1, no stack trace), and the other files are still checked', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tf-bomb-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const lines = ['apiVersion: ticketflow/v1', 'kind: Pipeline', 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (const [from, to] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']]) lines.push(`${to}: &${to} [${Array(9).fill(`*${from}`).join(',')}]`);
+  await writeFile(join(dir, 'bomb.yaml'), `${lines.join('\n')}\n`);
+  await writeFile(join(dir, 'demo.yaml'), (await fixture('valid/demo.yaml')).replace('mode: sync', 'mode: synk'));
+  const r = await runCli(['validate', dir]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').map((l) => l.replace(dir, '<dir>')).join('\n'), [
+    '<dir>/bomb.yaml:6:8: error: alias *c expands the document past 100 alias uses (an alias bomb?); write the values out, or use fewer aliases [yaml-syntax]',
+    '<dir>/demo.yaml:14:11: error: invalid value "synk" for "stages.check.mode"; did you mean "sync"? (expected one of: sync, async) [schema]',
+  ].join('\n'));
+  assert.doesNotMatch(r.stderr, /\bat .*\.(ts|js):\d+/);
+  assert.match(r.stderr, /2 pipeline file\(s\): 2 error\(s\), 0 warning\(s\)/);
+});

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
@@ -14,6 +14,9 @@ export interface SyntaxProblem extends Position {
   code: string;
   message: string;
 }
+
+/** yaml's own limit on alias expansion in `toJS` (it throws past it); we check the same before converting. */
+const MAX_ALIAS_COUNT = 100;
 
 /** A pipeline file parsed with its source ranges kept, so any instance path maps back to line and column. */
 export class SourceFile {
@@ -32,6 +35,16 @@ export class SourceFile {
       code: e.code,
       message: cleanYamlMessage(e.message),
     }));
+    const bomb = excessiveAlias(this.doc);
+    if (bomb) {
+      this.syntaxProblems.push({ ...this.position(bomb.range?.[0] ?? 0), code: 'ALIAS_COUNT', message: `alias *${bomb.source} expands the document past ${MAX_ALIAS_COUNT} alias uses (an alias bomb?); write the values out, or use fewer aliases` });
+    } else {
+      try {
+        this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      } catch (e) {
+        this.syntaxProblems.push({ ...this.position(firstContentOffset(this.doc)), code: 'UNCONVERTIBLE', message: `the document cannot be read: ${(e as Error).message}` });
+      }
+    }
   }
 
   /** yaml reports an unclosed quote where the file ends; the reader needs the quote that was opened. */
@@ -48,9 +61,10 @@ export class SourceFile {
     return start;
   }
 
-  /** The plain value of the document (last key wins where a key repeats). */
+  /** The plain value of the document (last key wins where a key repeats); undefined when it cannot be expanded. */
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    if (this.syntaxProblems.some((p) => p.code === 'ALIAS_COUNT' || p.code === 'UNCONVERTIBLE')) return undefined;
+    return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   }
 
   position(offset: number): Position {
@@ -95,6 +109,48 @@ function lastPair<T extends { key: unknown }>(items: T[], segment: PathSegment):
     if (isScalar(k) && String(k.value) === String(segment)) return items[i];
   }
   return undefined;
+}
+
+/**
+ * The alias at which yaml's `toJS` would give up (its count: each use of an anchor, times the expansion of the
+ * aliases inside the anchored node), found without expanding anything.
+ */
+function excessiveAlias(doc: Document.Parsed): Alias | undefined {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  const uses = new Map<Node, { count: number; aliasCount: number }>();
+  const aliasCount = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      const data = target && uses.get(target);
+      return data ? data.count * data.aliasCount : 0;
+    }
+    if (isCollection(node)) return Math.max(0, ...node.items.map(aliasCount));
+    if (isPair(node)) return Math.max(aliasCount(node.key), aliasCount(node.value));
+    return 1;
+  };
+  let found: Alias | undefined;
+  visit(doc, {
+    Node(_, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (!target) return;
+        targets.set(node, target);
+        const data = uses.get(target)!;
+        data.count++;
+        if (data.aliasCount === 0) data.aliasCount = aliasCount(target);
+        if (data.count * data.aliasCount > MAX_ALIAS_COUNT) {
+          found = node;
+          return visit.BREAK;
+        }
+      } else if (isNode(node) && node.anchor) {
+        anchors.set(node.anchor, node);
+        uses.set(node, { count: 1, aliasCount: 0 });
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function firstContentOffset(doc: Document.Parsed): number {

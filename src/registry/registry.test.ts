@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../log.ts';
+import { createMetrics } from '../metrics.ts';
 import { getPipelineVersion } from '../store/sql/pipeline-versions.ts';
-import { startStack, type TestStack } from '../testing/runtime.ts';
+import { repoRoot } from '../testing/cli.ts';
+import { migratedTestDatabase } from '../testing/database.ts';
+import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
+import { PipelineRegistry } from './registry.ts';
 
 async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 5_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -88,5 +94,82 @@ describe('pipeline registry: hot reload keeps the last good version', () => {
     await until('sql-change gone', () => stack.runtime.registry.get('sql-change') === undefined);
     assert.ok((await getPipelineVersion(stack.runtime.pool, 'sql-change', 1))?.source.includes('name: sql-change'));
     assert.ok(stack.runtime.registry.knowsDefinition('lark', '4F0C2E1B-6A3D-4C77-9B1E-2D5A8F3C9E10'), 'its events are still kept for tickets in flight');
+  });
+});
+
+/** Billion laughs: each line aliases the previous one nine times (9^7 strings once expanded). */
+const aliasBomb = `apiVersion: ticketflow/v1
+kind: Pipeline
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+`;
+
+describe('pipeline registry: one file cannot stop the registry or the start', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ extra: { 'bomb.yaml': aliasBomb } });
+  });
+  after(() => stack.close());
+
+  test('an alias bomb present at start: the runtime starts, the other pipelines are live, the bomb is a positioned load error', async () => {
+    const r = (await (await fetch(`${stack.runtime.url}/readyz`)).json()) as { status: string; pipelines: Array<{ name: string }>; load_errors: Array<{ text: string; rule: string }> };
+    assert.equal(r.status, 'ready');
+    assert.deepEqual(r.pipelines.map((p) => p.name), ['admin-permission', 'clouddm-data-change', 'sql-change', 'travel-expense']);
+    assert.deepEqual(r.load_errors.map((e) => e.text), [
+      `${join(stack.pipelinesDir, 'bomb.yaml')}:6:8: error: alias *c expands the document past 100 alias uses (an alias bomb?); write the values out, or use fewer aliases [yaml-syntax]`,
+    ]);
+  });
+
+  test('with the bomb in the folder, later changes still load; a bomb written later is reported too', async () => {
+    const file = join(stack.pipelinesDir, 'admin-permission.yaml');
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, original.replace('  version: 1', '  version: 2').replace('timeout: 5s', 'timeout: 6s'));
+    await until('version 2 live', () => stack.runtime.registry.get('admin-permission')?.version === 2);
+    await writeFile(join(stack.pipelinesDir, 'bomb2.yml'), aliasBomb);
+    await until('bomb2 reported', () => stack.runtime.registry.loadErrors().some((e) => e.file.endsWith('bomb2.yml') && e.rule === 'yaml-syntax'));
+    assert.equal(stack.runtime.registry.pipelines().length, 4);
+  });
+});
+
+describe('pipeline registry: an unexpected exception checking one file is that file\'s load error', () => {
+  test('the other files load; the failing one is reported at 1:1 and loads once the cause is gone', async (t) => {
+    const db = await migratedTestDatabase();
+    const dir = await mkdtemp(join(tmpdir(), 'tf-guard-'));
+    t.after(async () => {
+      await registry.stop();
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const admin = await readFile(join(repoRoot, 'pipelines/admin-permission.yaml'), 'utf8');
+    await writeFile(join(dir, 'admin-permission.yaml'), admin);
+    await writeFile(join(dir, 'sql-change.yaml'), await readFile(join(repoRoot, 'pipelines/sql-change.yaml'), 'utf8'));
+    let broken = true;
+    const registry = new PipelineRegistry({
+      dir,
+      pool: db.pool,
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+      env: (name) => {
+        if (broken && name === 'TICKETFLOW_SECRET_SQL_CHANGE') throw new Error('the secret store is unreachable');
+        return testSecret;
+      },
+      debounceMs: 10,
+    });
+    await registry.start();
+    assert.deepEqual(registry.pipelines().map((p) => p.name), ['admin-permission']);
+    assert.deepEqual(registry.loadErrors().map((e) => [e.file.endsWith('sql-change.yaml'), e.line, e.col, e.rule, e.message]), [
+      [true, 1, 1, 'load-failed', 'the file could not be checked: the secret store is unreachable'],
+    ]);
+    broken = false;
+    const loads = registry.loadCount;
+    await writeFile(join(dir, 'admin-permission.yaml'), admin.replace('  version: 1', '  version: 2'));
+    await until('a reload', () => registry.loadCount > loads);
+    assert.deepEqual(registry.pipelines().map((p) => `${p.name}@${p.version}`), ['admin-permission@2', 'sql-change@1']);
+    assert.deepEqual(registry.loadErrors(), []);
   });
 });

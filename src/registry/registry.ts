@@ -1,9 +1,10 @@
 import { relative } from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Pool } from 'pg';
-import { checkPipelines } from '../pipeline/check.ts';
+import { checkPipelines, type CheckOptions, type CheckResult, type PipelineSource } from '../pipeline/check.ts';
 import { formatText, type Diagnostic } from '../pipeline/diagnostic.ts';
-import { collectPipelineFiles, isPipelineFile, readSources } from '../pipeline/files.ts';
+import { collectPipelineFiles, isPipelineFile } from '../pipeline/files.ts';
+import { readFile } from 'node:fs/promises';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -124,11 +125,20 @@ export class PipelineRegistry {
     const { dir, pool, log, metrics } = this.options;
     for (const v of await listPipelineVersions(pool)) this.stored.set(`${v.name}@${v.version}`, v);
     const files = await collectPipelineFiles([dir]).catch(() => [] as string[]);
-    const sources = (await readSources(files)).map((s) => ({ ...s, path: displayPath(s.path) }));
-    const result = checkPipelines(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.stored)] });
+    const errors = new Map<string, Diagnostic[]>();
+    const sources: PipelineSource[] = [];
+    for (const file of files) {
+      const path = displayPath(file);
+      try {
+        sources.push({ path, text: await readFile(file, 'utf8') });
+      } catch (e) {
+        // Removed since the folder was listed: the next change event reloads without it.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.set(path, [fileFailure(path, 'unreadable', `the file cannot be read: ${(e as Error).message}`)]);
+      }
+    }
+    const result = checkIsolated(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.stored)] }, errors);
 
     const next = new Map<string, LivePipeline>();
-    const errors = new Map<string, Diagnostic[]>();
     for (const checked of result.files) {
       const path = checked.source.path;
       for (const w of checked.diagnostics.filter((d) => d.severity === 'warning')) log.warn({ rule: w.rule }, formatText(w));
@@ -169,6 +179,36 @@ export class PipelineRegistry {
     this.loads++;
     if (changed.length > 0) this.options.onLive?.(this.pipelines());
   }
+}
+
+/**
+ * Checks the files together (the set rules need them all); a file that makes the checker throw is found by
+ * checking each alone, gets that failure as its load error, and the others are checked without it.
+ */
+function checkIsolated(sources: PipelineSource[], options: CheckOptions, errors: Map<string, Diagnostic[]>): CheckResult {
+  try {
+    return checkPipelines(sources, options);
+  } catch {
+    const healthy = sources.filter((source) => {
+      try {
+        checkPipelines([source], options);
+        return true;
+      } catch (e) {
+        errors.set(source.path, [fileFailure(source.path, 'load-failed', `the file could not be checked: ${(e as Error)?.message ?? String(e)}`)]);
+        return false;
+      }
+    });
+    try {
+      return checkPipelines(healthy, options);
+    } catch (e) {
+      for (const source of healthy) errors.set(source.path, [fileFailure(source.path, 'load-failed', `the pipelines could not be checked together: ${(e as Error)?.message ?? String(e)}`)]);
+      return { files: [], diagnostics: [], errorCount: 0, warningCount: 0 };
+    }
+  }
+}
+
+function fileFailure(file: string, rule: string, message: string): Diagnostic {
+  return { file, line: 1, col: 1, severity: 'error', rule, message };
 }
 
 function displayPath(path: string): string {

@@ -20,7 +20,10 @@ export class PipelineVersions {
     const stored = await getPipelineVersion(this.pool, name, version);
     if (!stored) throw new Error(`pipeline ${key} is not stored`);
     // Stored versions were valid when loaded: the source is the pipeline.
-    const pipeline = new SourceFile(`${name}.yaml`, stored.source).toJS() as Pipeline;
+    const file = new SourceFile(`${name}.yaml`, stored.source);
+    const problem = file.syntaxProblems[0];
+    if (problem) throw new Error(`pipeline ${key} as stored cannot be read: ${problem.line}:${problem.col}: ${problem.message}`);
+    const pipeline = file.toJS() as Pipeline;
     this.cache.set(key, pipeline);
     return pipeline;
   }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import AjvModule, { type ValidateFunction } from 'ajv';
 import type { Context } from 'koa';
-import { signatureHeaders, verifyRequest } from '../../business/signature.ts';
 import { openApiTicket } from '../../engine/machine.ts';
 import { newTicketId } from '../../jobs/tasks/process-event.ts';
 import { inTransaction, scheduleJob } from '../../jobs/transaction.ts';
@@ -14,6 +13,7 @@ import { jobFor } from '../../tickets/apply.ts';
 import type { AppDeps } from '../app.ts';
 import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
+import { refusalMessage, signatureVersion, verifySigned } from '../signed-request.ts';
 import { summary } from './admin-api.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -36,10 +36,12 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
     return v;
   };
 
-  const authenticate = (ctx: Context, pipeline: Pipeline) => {
+  /** v1.1 only: a v1 signature covers neither the path (which ticket) nor the Idempotency-Key (which create). */
+  const authenticate = (ctx: Context, pipeline: Pipeline, body: Buffer) => {
+    if (signatureVersion(ctx) === 'v1') throw new HttpError(401, 'signature_v1_refused', 'the ticket API takes v1.1 signatures only (X-Ticketflow-Signature-V11 over method, path, Idempotency-Key and body)');
     const name = pipeline.secret_env;
-    const verdict = verifyRequest({ secrets: [deps.secret(name), deps.secret(`${name}_PREVIOUS`)], rawBody: ctx.request.rawBody, ...signatureHeaders(ctx.headers) });
-    if (!verdict.ok) throw new HttpError(401, verdict.reason, 'sign the request as in the business contract (X-Ticketflow-Timestamp, X-Ticketflow-Signature)');
+    const verdict = verifySigned(ctx, [deps.secret(name), deps.secret(`${name}_PREVIOUS`)], deps.config.publicUrl, body);
+    if (!verdict.ok) throw new HttpError(401, verdict.reason, refusalMessage[verdict.reason]);
   };
 
   const apiPipeline = (name: string) => {
@@ -56,7 +58,7 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
 
   router.post('/api/v1/pipelines/:name/tickets', rawBody(1 << 20), async (ctx) => {
     const pipeline = apiPipeline(ctx.params.name!);
-    authenticate(ctx, pipeline);
+    authenticate(ctx, pipeline, ctx.request.rawBody);
     const key = ctx.get('idempotency-key');
     if (!key) throw new HttpError(400, 'idempotency_key_required', 'send an Idempotency-Key header: the same key twice creates one ticket');
     let body: { fields?: unknown; originator?: { user_id?: unknown; mobile?: unknown } };
@@ -116,13 +118,12 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
       ctx.body = { error: { code: 'check_failed', message: ticket.results.check?.error ?? 'the check rejected the request' }, ticket_id: ticket.id, state: ticket.state };
       return;
     }
-    return answer(ctx, ticket.state === 'checking' ? 202 : 201, ticket);
+    return answer(ctx, ticket.results.check?.result === true ? 201 : 202, ticket);
   });
 
   router.get('/api/v1/pipelines/:name/tickets/:id', async (ctx) => {
     const pipeline = apiPipeline(ctx.params.name!);
-    ctx.request.rawBody = Buffer.alloc(0);
-    authenticate(ctx, pipeline);
+    authenticate(ctx, pipeline, Buffer.alloc(0));
     const ticket = await getTicket(pool, ctx.params.id!);
     if (!ticket || ticket.pipeline.name !== pipeline.metadata.name) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id} in ${pipeline.metadata.name}`);
     answer(ctx, 200, ticket);

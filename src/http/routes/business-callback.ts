@@ -1,40 +1,73 @@
+import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
-import { signatureHeaders, verifyRequest } from '../../business/signature.ts';
+import type { Context } from 'koa';
+import { IDEMPOTENCY_HEADER } from '../../business/signature.ts';
+import { idempotencyKey } from '../../business/request.ts';
 import type { Stage } from '../../engine/ticket.ts';
 import { inTransaction } from '../../jobs/transaction.ts';
+import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { applyEvent } from '../../tickets/apply.ts';
-import { getTicket, lockTicket } from '../../store/sql/tickets.ts';
+import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
 import type { AppDeps } from '../app.ts';
-import { jsonBody, rawBody } from '../body.ts';
+import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
+import { refusalMessage, signatureVersion, verifySigned } from '../signed-request.ts';
+
+/** A result object with room for long messages; every callback is verified against several secrets. */
+const CALLBACK_LIMIT = 64 << 10;
 
 /**
- * Async results from business services (business contract §1), on /api/v1/callback/{check,execute} and the
- * lark-ticket paths /api/v1/lark/{check,execute}/callback. Signed like our calls, with the pipeline's current
- * or previous secret, and fresh within 300 s.
+ * Async results from business services (business contract v1.1), on /api/v1/callback/{check,execute} and the
+ * lark-ticket paths /api/v1/lark/{check,execute}/callback. A callback answers one call: signed (v1.1) over this
+ * path, with the Idempotency-Key `<ticket_id>:<stage>` of that call, by the pipeline's current or previous
+ * secret, fresh within 300 s. Nothing about a ticket is revealed to a request no pipeline's secret signed.
  */
 export function businessCallbackRoutes(router: Router, deps: AppDeps): void {
-  const { log, metrics, pool, versions } = deps;
-  const handler = (stage: Stage) => async (ctx: import('koa').Context) => {
-    const { timestamp, signature } = signatureHeaders(ctx.headers);
-    if (!timestamp || !signature) throw new HttpError(401, 'missing_signature', 'X-Ticketflow-Timestamp and X-Ticketflow-Signature are required');
-    const body = jsonBody(ctx);
-    if (typeof body.ticket_id !== 'string' || typeof body.result !== 'boolean') {
-      throw new HttpError(400, 'malformed_result', 'the body must be {"ticket_id": string, "result": boolean, "msg"?: string, "error"?: string}');
+  const { log, metrics, pool, versions, registry, config } = deps;
+  const secretsOf = (p: Pipeline) => [deps.secret(p.secret_env), deps.secret(`${p.secret_env}_PREVIOUS`)];
+  const liveSecrets = () => [...new Set(registry.pipelines().map((p) => p.pipeline.secret_env))].flatMap((env) => [deps.secret(env), deps.secret(`${env}_PREVIOUS`)]);
+  const decoys = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+
+  const refused = (stage: Stage, reason: string, message: string) => {
+    metrics.eventsRefused.inc({ provider: 'business', reason });
+    log.warn({ stage, reason }, 'business callback refused');
+    return new HttpError(401, reason, message);
+  };
+
+  const handler = (stage: Stage) => async (ctx: Context) => {
+    const version = signatureVersion(ctx);
+    if (!version) throw refused(stage, 'missing_signature', refusalMessage.missing_signature);
+    const signedByAPipeline = verifySigned(ctx, liveSecrets(), config.publicUrl);
+    if (!signedByAPipeline.ok && signedByAPipeline.reason !== 'bad_signature') throw refused(stage, signedByAPipeline.reason, refusalMessage[signedByAPipeline.reason]);
+
+    const body = parseResult(ctx.request.rawBody);
+    let ticket: StoredTicket | undefined;
+    let pipeline: Pipeline | undefined;
+    if (body) {
+      ticket = await getTicket(pool, body.ticket_id);
+      if (ticket) pipeline = await versions.get(ticket.pipeline.name, ticket.pipeline.version);
     }
-    const ticket = await getTicket(pool, body.ticket_id);
-    if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${body.ticket_id}`);
-    const pipeline = await versions.get(ticket.pipeline.name, ticket.pipeline.version);
-    const name = pipeline.secret_env;
-    const verdict = verifyRequest({ secrets: [deps.secret(name), deps.secret(`${name}_PREVIOUS`)], timestamp, signature, rawBody: ctx.request.rawBody });
-    if (!verdict.ok) {
-      metrics.eventsRefused.inc({ provider: 'business', reason: verdict.reason });
-      log.warn({ ticket: ticket.id, stage, reason: verdict.reason }, 'business callback refused');
-      throw new HttpError(401, verdict.reason, verdict.reason === 'stale_timestamp' ? 'the timestamp is more than 300 s from ours' : 'the signature does not match');
+    const signedForTicket = verifySigned(ctx, pipeline ? secretsOf(pipeline) : decoys, config.publicUrl).ok;
+    if (!signedForTicket && !signedByAPipeline.ok) throw refused(stage, 'bad_signature', refusalMessage.bad_signature);
+    if (!body) throw new HttpError(400, 'malformed_result', 'the body must be {"ticket_id": string, "result": boolean, "msg"?: string, "error"?: string}');
+    // Signed by another pipeline's secret: that caller learns no more about this ticket than about a missing one.
+    if (!ticket || !pipeline || !signedForTicket) throw new HttpError(404, 'unknown_ticket', `no ticket ${body.ticket_id} for this signing secret`);
+
+    if (version === 'v1') {
+      // A v1 signature does not say which stage it answers: taken only where the pipeline has no other stage it could answer.
+      const asyncStages = (['check', 'execute'] as const).filter((s) => pipeline.stages[s]?.mode === 'async');
+      if (asyncStages.length !== 1 || asyncStages[0] !== stage) {
+        throw refused(stage, 'signature_v1_refused', `a v1 signature does not bind a callback to its stage; sign it v1.1 (X-Ticketflow-Signature-V11, with Idempotency-Key: ${idempotencyKey(ticket.id, stage)})`);
+      }
+      log.warn({ ticket: ticket.id, stage, pipeline: pipeline.metadata.name }, 'business callback signed v1 (deprecated): sign callbacks v1.1');
+    } else if (ctx.get(IDEMPOTENCY_HEADER) !== idempotencyKey(ticket.id, stage)) {
+      throw new HttpError(400, 'wrong_idempotency_key', `a ${stage} callback carries the Idempotency-Key of the ${stage} call it answers: ${idempotencyKey(ticket.id, stage)}`);
     }
-    const result = { result: body.result, msg: typeof body.msg === 'string' ? body.msg : undefined, error: typeof body.error === 'string' ? body.error : undefined };
+
+    const result = { result: body.result, msg: body.msg, error: body.error };
+    const found = ticket;
     const outcome = await inTransaction(pool, async (client) => {
-      const locked = await lockTicket(client, ticket.id);
+      const locked = await lockTicket(client, found.id);
       return applyEvent(client, locked!, { type: 'business_result', stage, ...result, via: 'callback' }, pipeline, 'business');
     });
     if (!outcome.changed) {
@@ -45,7 +78,18 @@ export function businessCallbackRoutes(router: Router, deps: AppDeps): void {
     ctx.body = { ticket_id: ticket.id, state: outcome.ticket.state };
   };
   for (const stage of ['check', 'execute'] as const) {
-    router.post(`/api/v1/callback/${stage}`, rawBody(1 << 20), handler(stage));
-    router.post(`/api/v1/lark/${stage}/callback`, rawBody(1 << 20), handler(stage));
+    router.post(`/api/v1/callback/${stage}`, rawBody(CALLBACK_LIMIT), handler(stage));
+    router.post(`/api/v1/lark/${stage}/callback`, rawBody(CALLBACK_LIMIT), handler(stage));
   }
+}
+
+function parseResult(raw: Buffer): { ticket_id: string; result: boolean; msg?: string; error?: string } | undefined {
+  let b: { ticket_id?: unknown; result?: unknown; msg?: unknown; error?: unknown };
+  try {
+    b = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof b !== 'object' || b === null || typeof b.ticket_id !== 'string' || typeof b.result !== 'boolean') return undefined;
+  return { ticket_id: b.ticket_id, result: b.result, msg: typeof b.msg === 'string' ? b.msg : undefined, error: typeof b.error === 'string' ? b.error : undefined };
 }

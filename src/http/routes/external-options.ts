@@ -7,7 +7,7 @@ import { jsonBody, rawBody } from '../body.ts';
 
 /** POST /field/<pipeline>/<field>: Lark's external options (外部选项) for a select widget, within its 3 s budget. */
 export function externalOptionsRoutes(router: Router, { config, registry, log, secret }: AppDeps): void {
-  const source = new OptionsSource();
+  const source = new OptionsSource({ policy: { allowedHosts: config.allowedHosts } });
   router.post('/field/:pipeline/:field', rawBody(64 << 10), async (ctx) => {
     const body = jsonBody(ctx);
     const expected = config.lark.optionsToken;

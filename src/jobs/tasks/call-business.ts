@@ -1,4 +1,3 @@
-import { hostAllowed } from '../../business/allowed-hosts.ts';
 import { callBusiness, type CallOutcome } from '../../business/call.ts';
 import { idempotencyKey, stageRequest } from '../../business/request.ts';
 import type { TicketEvent } from '../../engine/events.ts';
@@ -27,9 +26,6 @@ export async function callBusinessTask(deps: JobDeps, payload: { ticket_id: stri
   if (!secret) {
     outcome = { kind: 'unreachable', error: `the signing secret ${pipeline.secret_env} is not set` };
     final = true;
-  } else if (!hostAllowed(spec.endpoint, deps.config.allowedHosts)) {
-    outcome = { kind: 'unreachable', error: `the endpoint host of ${spec.endpoint} is not in TICKETFLOW_ALLOWED_HOSTS` };
-    final = true;
   } else {
     const call = await callBusiness({
       url: spec.endpoint,
@@ -39,8 +35,10 @@ export async function callBusinessTask(deps: JobDeps, payload: { ticket_id: stri
       mode: spec.mode,
       timeoutMs: parseDuration(spec.timeout ?? '10s'),
       ticketId: ticket.id,
+      policy: { allowedHosts: deps.config.allowedHosts },
     });
     outcome = call.outcome;
+    final = call.outcome.kind === 'unreachable' && call.outcome.final === true;
     await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: 'business', stage: payload.stage, action: spec.mode === 'async' ? 'call (async)' : 'call', attempt: payload.attempt, request: call.record.request, response: call.record.response, status: call.record.status, error: call.record.error, latencyMs: call.record.latencyMs });
     deps.metrics.businessCallSeconds.observe({ stage: payload.stage }, call.record.latencyMs / 1000);
   }

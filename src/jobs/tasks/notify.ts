@@ -1,3 +1,4 @@
+import { outboundRequest } from '../../business/outbound.ts';
 import { signRequest } from '../../business/signature.ts';
 import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
@@ -18,10 +19,9 @@ export async function notifyTask(deps: JobDeps, p: { ticket_id: string; attempt:
   let status: number | undefined;
   let error: string | undefined;
   try {
-    const res = await fetch(pipeline.notify_url, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequest(secret, raw) }, signal: AbortSignal.timeout(10_000) });
+    const res = await outboundRequest(pipeline.notify_url, { headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequest(secret, raw) }, body: raw, timeoutMs: 10_000, maxBytes: 64 << 10, policy: { allowedHosts: deps.config.allowedHosts } });
     status = res.status;
-    await res.arrayBuffer();
-    if (!res.ok) error = `HTTP ${res.status}`;
+    if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
   } catch (e) {
     error = (e as Error).message;
   }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { isLoopback } from '../../security/loopback.ts';
 import { record, stageNames, type FileRule, type RuleContext } from './rule.ts';
 
 /** Business calls carry signed ticket data: https, or plain http only on loopback or when the pipeline opts in. */
@@ -30,6 +31,10 @@ function checkUrl(ctx: RuleContext, path: string[], value: unknown): void {
     ctx.report(path, 'value', `URL "${value}" carries credentials; requests are signed with the pipeline's secret, remove them from the URL`);
     return;
   }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && !isLoopback(host)) {
+    ctx.report(path, 'value', `"${value}" names an IP address: a certificate, TICKETFLOW_ALLOWED_HOSTS and the outbound guard all work by host name, so prefer the service's DNS name`, 'warning');
+  }
   if (url.protocol === 'https:' || isLoopback(url.hostname)) return;
   if (ctx.value.allow_insecure_http === true) {
     ctx.report(path, 'value', `plain http to "${url.host}": ticket data and signatures cross the network unencrypted (allowed by allow_insecure_http)`, 'warning');
@@ -40,12 +45,4 @@ function checkUrl(ctx: RuleContext, path: string[], value: unknown): void {
       `"${value}" must use https (plain http is allowed only for loopback hosts, or with "allow_insecure_http: true" at the top level)`,
     );
   }
-}
-
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
 }
