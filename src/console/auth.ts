@@ -2,7 +2,8 @@ import type { Context, Next } from 'koa';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
 import { safeEqual } from '../security/constant-time.ts';
-import type { Role, SessionCodec } from './session.ts';
+import type { Logger } from '../log.ts';
+import type { Role, SessionStore } from './session.ts';
 
 export const SESSION_COOKIE = 'tf_session';
 
@@ -12,6 +13,8 @@ export interface Principal {
   role: Role;
   via: 'token' | 'session';
   csrf?: string;
+  /** The console session, for sign-out. */
+  sessionId?: string;
 }
 
 declare module 'koa' {
@@ -28,7 +31,7 @@ export function roleOf(config: Config, userId: string): Role | undefined {
 }
 
 /** Resolves who is calling: `Authorization: Bearer <TICKETFLOW_ADMIN_TOKEN>` (automation) or a console session. */
-export function identify(config: Config, sessions: SessionCodec) {
+export function identify(config: Config, sessions: SessionStore, log: Logger) {
   return async (ctx: Context, next: Next) => {
     const auth = ctx.get('authorization');
     if (auth.startsWith('Bearer ')) {
@@ -36,11 +39,16 @@ export function identify(config: Config, sessions: SessionCodec) {
       if (!token || !safeEqual(auth.slice(7), token)) throw new HttpError(401, 'bad_token', 'the bearer token is not TICKETFLOW_ADMIN_TOKEN');
       ctx.state.principal = { id: 'automation', role: 'operator', via: 'token' };
     } else {
-      const session = sessions.read(ctx.cookies.get(SESSION_COOKIE));
-      // Roles are re-read on every request, so removing someone from the lists takes effect at once.
-      // The sandbox's local operator exists only in sandbox mode: such a cookie means nothing anywhere else.
+      const session = await sessions.read(ctx.cookies.get(SESSION_COOKIE));
+      // Roles are re-read on every request, so removing someone from the lists takes effect at once, and their
+      // sessions are revoked: giving the role back later does not revive them. The sandbox's local operator
+      // exists only in sandbox mode: such a session means nothing anywhere else.
       const role = session && (session.user === 'sandbox-operator' ? (config.sandbox ? 'operator' : undefined) : roleOf(config, session.user));
-      if (session && role) ctx.state.principal = { id: session.user, name: session.name, role, via: 'session', csrf: session.csrf };
+      if (session && role) ctx.state.principal = { id: session.user, name: session.name, role, via: 'session', csrf: session.csrf, sessionId: session.id };
+      else if (session) {
+        const ended = await sessions.revokeUser(session.user);
+        log.warn({ user: session.user, sessions: ended }, 'console sessions revoked: the user has no role any more');
+      }
     }
     await next();
   };

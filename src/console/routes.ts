@@ -13,13 +13,13 @@ import { getTicket } from '../store/sql/tickets.ts';
 import { roleOf, SESSION_COOKIE } from './auth.ts';
 import { pickLang } from './i18n.ts';
 import { dashboardPage, pipelinePage, pipelinesPage, signInPage, ticketPage, ticketsPage, type PageContext } from './pages.ts';
-import type { SessionCodec } from './session.ts';
+import type { SessionStore } from './session.ts';
 
 const STATE_COOKIE = 'tf_oauth_state';
 const statics: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
 
 /** The operator console, served by the runtime itself (no second server, nothing from a CDN). */
-export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionCodec): void {
+export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionStore): void {
   const { config, pool, registry, log } = deps;
   const secure = config.publicUrl.startsWith('https://');
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/', overwrite: true };
@@ -33,9 +33,9 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionCo
   /** Console pages need a session; anonymous visitors get the sign-in page (sandbox: a local operator session). */
   const signedIn = async (ctx: Context, next: Next) => {
     if (!ctx.state.principal && config.sandbox) {
-      const { cookie, session } = sessions.issue('sandbox-operator', 'operator', 'sandbox operator');
+      const { cookie, session } = await sessions.issue('sandbox-operator', 'sandbox operator');
       ctx.cookies.set(SESSION_COOKIE, cookie, cookieOptions);
-      ctx.state.principal = { id: session.user, name: session.name, role: 'operator', via: 'session', csrf: session.csrf };
+      ctx.state.principal = { id: session.user, name: session.name, role: 'operator', via: 'session', csrf: session.csrf, sessionId: session.id };
     }
     if (!ctx.state.principal) {
       ctx.status = 401;
@@ -100,16 +100,20 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionCo
       ctx.body = signInPage(c, `${user.name ?? user.user_id}: ${c.lang === 'zh' ? '你的账号不在 TICKETFLOW_OPERATORS 或 TICKETFLOW_VIEWERS 中。' : 'your account is in neither TICKETFLOW_OPERATORS nor TICKETFLOW_VIEWERS.'}`);
       return;
     }
-    const { cookie } = sessions.issue(user.user_id, role, user.name);
+    const { cookie } = await sessions.issue(user.user_id, user.name);
     ctx.cookies.set(SESSION_COOKIE, cookie, cookieOptions);
     log.info({ user: user.user_id, role }, 'console sign-in');
     ctx.redirect('/');
   });
 
-  router.post('/logout', rawBody(4096), (ctx) => {
+  router.post('/logout', rawBody(4096), async (ctx) => {
     const csrf = new URLSearchParams(ctx.request.rawBody.toString('utf8')).get('csrf') ?? '';
     const p = ctx.state.principal;
-    if (p?.csrf && safeEqual(csrf, p.csrf)) ctx.cookies.set(SESSION_COOKIE, null, cookieOptions);
+    if (p?.csrf && p.sessionId && safeEqual(csrf, p.csrf)) {
+      // Revoked server side: a copy of the cookie is worthless from now on.
+      await sessions.revoke(p.sessionId);
+      ctx.cookies.set(SESSION_COOKIE, null, cookieOptions);
+    }
     ctx.redirect('/login');
   });
 

@@ -1,44 +1,58 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
 import { digestEqual } from '../security/constant-time.ts';
+import { insertSession, liveSession, revokeSession, revokeUserSessions } from '../store/sql/console-sessions.ts';
 
 export type Role = 'operator' | 'viewer';
 
 export interface Session {
+  id: string;
   user: string;
   name?: string;
-  role: Role;
-  /** Expiry, epoch ms. */
-  exp: number;
   /** Sent back with every action (CSRF). */
   csrf: string;
 }
 
-/** Console sessions: a cookie holding the session, HMAC-signed with TICKETFLOW_SESSION_SECRET, expiring. */
-export class SessionCodec {
+/**
+ * Console sessions, stored in PostgreSQL so they can be revoked (sign-out, a role removed) on every replica at once.
+ * The cookie holds the session id, HMAC-signed with TICKETFLOW_SESSION_SECRET, so a forged id costs no query.
+ * The role is not stored: it is read from the configuration on every request.
+ */
+export class SessionStore {
   constructor(
+    private readonly pool: Pool,
     private readonly secret: string,
     private readonly ttlMs: number,
   ) {}
 
-  issue(user: string, role: Role, name?: string, now = Date.now()): { cookie: string; session: Session } {
-    const session: Session = { user, name, role, exp: now + this.ttlMs, csrf: randomBytes(18).toString('base64url') };
-    const body = Buffer.from(JSON.stringify(session)).toString('base64url');
-    return { cookie: `${body}.${this.sign(body)}`, session };
+  async issue(user: string, name?: string): Promise<{ cookie: string; session: Session }> {
+    const session: Session = { id: randomBytes(24).toString('base64url'), user, name, csrf: randomBytes(18).toString('base64url') };
+    await insertSession(this.pool, { id: session.id, userId: user, name, csrf: session.csrf, expiresAt: new Date(Date.now() + this.ttlMs) });
+    return { cookie: `${session.id}.${this.sign(session.id)}`, session };
   }
 
-  read(cookie: string | undefined, now = Date.now()): Session | undefined {
+  async read(cookie: string | undefined): Promise<Session | undefined> {
+    const id = this.idOf(cookie);
+    if (!id) return undefined;
+    const row = await liveSession(this.pool, id);
+    return row ? { id: row.id, user: row.userId, name: row.name, csrf: row.csrf } : undefined;
+  }
+
+  async revoke(id: string): Promise<void> {
+    await revokeSession(this.pool, id);
+  }
+
+  async revokeUser(user: string): Promise<number> {
+    return revokeUserSessions(this.pool, user);
+  }
+
+  private idOf(cookie: string | undefined): string | undefined {
     if (!cookie) return undefined;
-    const [body, mac] = cookie.split('.');
-    if (!body || !mac || !digestEqual(this.sign(body), mac)) return undefined;
-    try {
-      const session = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Session;
-      return session.exp > now ? session : undefined;
-    } catch {
-      return undefined;
-    }
+    const [id, mac] = cookie.split('.');
+    return id && mac && digestEqual(this.sign(id), mac) ? id : undefined;
   }
 
-  private sign(body: string): string {
-    return createHmac('sha256', this.secret).update(body).digest('base64url');
+  private sign(id: string): string {
+    return createHmac('sha256', this.secret).update(id).digest('base64url');
   }
 }

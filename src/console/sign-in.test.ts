@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startStack, type TestStack } from '../testing/runtime.ts';
 
 /** Sign-in with Lark over plain HTTP against the simulator's OAuth endpoints, which answer as the token page documents. */
-describe('sign in with Lark: the authorize request and each OAuth error', () => {
+describe('sign in with Lark: the authorize request, each OAuth error, revocable sessions', () => {
   let stack: TestStack;
   before(async () => {
     stack = await startStack({ env: { TICKETFLOW_OPERATORS: 'olivia', TICKETFLOW_SESSION_SECRET: 's'.repeat(40) } });
@@ -56,4 +56,31 @@ describe('sign in with Lark: the authorize request and each OAuth error', () => 
     assert.equal(refused.status, 502);
     assert.match(refused.text, /LARK_APP_SECRET/);
   });
+
+  test('signing out revokes the session server side: a copy of the cookie is refused afterwards', async () => {
+    const a = await authorize();
+    const signedIn = await fetch(`${stack.runtime.config.publicUrl}/auth/lark/callback?code=${a.code}&state=${a.state}`, { redirect: 'manual', headers: { cookie: a.cookie } });
+    const session = signedIn.headers.getSetCookie().find((c) => c.startsWith('tf_session='))!.split(';')[0]!;
+    const page = await fetch(`${stack.runtime.url}/tickets`, { headers: { cookie: session } });
+    assert.equal(page.status, 200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const out = await fetch(`${stack.runtime.url}/logout`, { method: 'POST', redirect: 'manual', body: `csrf=${csrf}`, headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(out.status, 302);
+    assert.equal((await fetch(`${stack.runtime.url}/tickets`, { headers: { cookie: session } })).status, 401, 'the copied cookie no longer signs anyone in');
+    assert.equal((await fetch(`${stack.runtime.url}/api/v1/tickets`, { headers: { cookie: session } })).status, 401);
+  });
+
+  test('losing one\'s role revokes one\'s sessions: giving it back later does not revive them', async () => {
+    const a = await authorize();
+    const signedIn = await fetch(`${stack.runtime.config.publicUrl}/auth/lark/callback?code=${a.code}&state=${a.state}`, { redirect: 'manual', headers: { cookie: a.cookie } });
+    const session = signedIn.headers.getSetCookie().find((c) => c.startsWith('tf_session='))!.split(';')[0]!;
+    assert.equal((await fetch(`${stack.runtime.url}/api/v1/tickets`, { headers: { cookie: session } })).status, 200);
+    // The operator list as a restart with a new TICKETFLOW_OPERATORS would read it (roles are read per request).
+    const operators = stack.runtime.config.console.operators;
+    operators.splice(0, operators.length);
+    assert.equal((await fetch(`${stack.runtime.url}/api/v1/tickets`, { headers: { cookie: session } })).status, 401);
+    operators.push('olivia');
+    assert.equal((await fetch(`${stack.runtime.url}/api/v1/tickets`, { headers: { cookie: session } })).status, 401, 'revoked, not merely unauthorised');
+  });
 });
+

@@ -16,7 +16,7 @@ import { externalOptionsRoutes } from './routes/external-options.ts';
 import { randomBytes } from 'node:crypto';
 import { identify } from '../console/auth.ts';
 import { consoleRoutes } from '../console/routes.ts';
-import { SessionCodec } from '../console/session.ts';
+import { SessionStore } from '../console/session.ts';
 import { errorHandler, HttpError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { adminApiRoutes } from './routes/admin-api.ts';
@@ -44,7 +44,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   const router = new Router();
-  const sessions = new SessionCodec(deps.config.console.sessionSecret ?? randomBytes(32).toString('hex'), deps.config.console.sessionTtlMs);
+  const sessions = new SessionStore(deps.pool, deps.config.console.sessionSecret ?? randomBytes(32).toString('hex'), deps.config.console.sessionTtlMs);
   router.get('/api/v1/openapi.json', (ctx) => {
     ctx.body = openApiDocument(deps.config.publicUrl);
   });
@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): Koa {
   consoleRoutes(router, deps, sessions);
   app.use(errorHandler(deps.log));
   app.use(securityHeaders());
-  app.use(identify(deps.config, sessions));
+  app.use(identify(deps.config, sessions, deps.log));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
