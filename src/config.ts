@@ -66,6 +66,9 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** The shortest admin token or session secret accepted: shorter ones can be guessed. */
+export const MIN_CREDENTIAL_BYTES = 32;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 3000);
   const lark = Boolean(env.LARK_APP_ID);
@@ -75,6 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       `no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), which is sandbox mode: every visitor is signed in as an operator and pipeline secrets are invented, so it listens on loopback only, and HOST is ${host}. Configure an IM, or set HOST=127.0.0.1`,
     );
+  }
+  for (const name of ['TICKETFLOW_ADMIN_TOKEN', 'TICKETFLOW_SESSION_SECRET']) {
+    const value = env[name];
+    if (value && Buffer.byteLength(value) < MIN_CREDENTIAL_BYTES) throw new ConfigError(`${name} holds ${Buffer.byteLength(value)} bytes; it needs at least ${MIN_CREDENTIAL_BYTES} (e.g. openssl rand -hex 32)`);
   }
   if (lark && !env.LARK_APP_SECRET) throw new ConfigError('LARK_APP_ID is set but LARK_APP_SECRET is not');
   if (lark && !env.LARK_ASSISTANT_USER_ID) throw new ConfigError('LARK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
 import { safeEqual } from '../security/constant-time.ts';
+import { FailureThrottle } from '../security/failure-throttle.ts';
 import type { Logger } from '../log.ts';
 import type { Role, SessionStore } from './session.ts';
 
@@ -32,11 +33,22 @@ export function roleOf(config: Config, userId: string): Role | undefined {
 
 /** Resolves who is calling: `Authorization: Bearer <TICKETFLOW_ADMIN_TOKEN>` (automation) or a console session. */
 export function identify(config: Config, sessions: SessionStore, log: Logger) {
+  // Guessing the admin token: 10 wrong tokens a minute per client address, then 429 until the minute is over.
+  const throttle = new FailureThrottle(10, 60_000);
   return async (ctx: Context, next: Next) => {
     const auth = ctx.get('authorization');
     if (auth.startsWith('Bearer ')) {
       const token = config.console.adminToken;
-      if (!token || !safeEqual(auth.slice(7), token)) throw new HttpError(401, 'bad_token', 'the bearer token is not TICKETFLOW_ADMIN_TOKEN');
+      const wait = throttle.retryAfter(ctx.ip);
+      if (wait > 0) {
+        ctx.set('retry-after', String(wait));
+        throw new HttpError(429, 'too_many_failures', `too many wrong tokens from this address; try again in ${wait} s`);
+      }
+      if (!token || !safeEqual(auth.slice(7), token)) {
+        throttle.fail(ctx.ip);
+        log.warn({ ip: ctx.ip }, 'admin API: wrong bearer token');
+        throw new HttpError(401, 'bad_token', 'the bearer token is not TICKETFLOW_ADMIN_TOKEN');
+      }
       ctx.state.principal = { id: 'automation', role: 'operator', via: 'token' };
     } else {
       const session = await sessions.read(ctx.cookies.get(SESSION_COOKIE));
