@@ -28,6 +28,20 @@ export const LARK = {
 /** The variable an operator fixes when Lark refuses the app's credentials with this code. */
 const CREDENTIALS: Record<number, string> = { [LARK.APP_UNAUTHORIZED]: 'LARK_APP_ID (the app is disabled or not authorised in this tenant)', [LARK.WRONG_APP_SECRET]: 'LARK_APP_SECRET' };
 
+/** A Lark answer larger than this is refused while it is read (an instance with a large form is well below). */
+export const MAX_LARK_REPLY_BYTES = 4 << 20;
+
+/**
+ * The SDK's own HTTP client, with the reply limit: axios stops reading past `maxContentLength`. The interceptor is
+ * the one the SDK installs on its default instance (the SDK's calls expect the body, or {data, headers}).
+ */
+function boundedHttpInstance(): lark.HttpInstance {
+  type Axios = { interceptors: { response: { use(f: (r: { config: Record<string, unknown>; data: unknown; headers: unknown }) => unknown): void } } };
+  const http = (lark.defaultHttpInstance as unknown as { create(c: object): Axios }).create({ maxContentLength: MAX_LARK_REPLY_BYTES, maxBodyLength: MAX_LARK_REPLY_BYTES });
+  http.interceptors.response.use((resp) => (resp.config['$return_headers'] ? { data: resp.data, headers: resp.headers } : resp.data));
+  return http as unknown as lark.HttpInstance;
+}
+
 /** How long a refusal of the app's credentials holds before Lark is asked again. */
 const CREDENTIALS_RETRY_MS = 60_000;
 
@@ -86,6 +100,7 @@ export class LarkApi {
       domain: options.baseUrl,
       appType: lark.AppType.SelfBuild,
       cache: this.tokens,
+      httpInstance: boundedHttpInstance(),
       loggerLevel: lark.LoggerLevel.warn,
       logger: {
         error: (...m: unknown[]) => log.debug({ sdk: m.map(String).join(' ').slice(0, 500) }, 'lark sdk error'),

@@ -34,6 +34,8 @@ export interface LarkSimulator {
   rateLimitNext(count: number, resetSeconds?: number): void;
   /** The next `count` approval API calls answer HTTP `status` (5xx). */
   failNext(count: number, status?: number): void;
+  /** The next `count` answers carry `bytes` of padding (a misbehaving proxy, a huge form): tests of reply limits. */
+  inflateNext(count: number, bytes: number): void;
   /** The next call to `method path` is carried out, but its answer is lost (the connection drops). */
   loseAnswerOfNext(method: string, path: string): void;
   /** Every issued tenant token expires now (the next call gets 99991663). */
@@ -69,6 +71,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   let rateLimited = { count: 0, reset: 1 };
   let failures = { count: 0, status: 503 };
   const losing = new Set<string>();
+  let inflating = { count: 0, bytes: 0 };
   const approveWindow: number[] = [];
 
   const app = new Koa();
@@ -79,6 +82,10 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     try {
       await next();
       if (lose) ctx.req.socket.destroy();
+      if (inflating.count > 0 && ctx.path.startsWith('/open-apis/approval/')) {
+        inflating.count--;
+        ctx.body = { ...(ctx.body as object), padding: 'x'.repeat(inflating.bytes) };
+      }
     } catch (e) {
       if (e instanceof LarkApiError) {
         ctx.status = e.httpStatus;
@@ -335,6 +342,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     },
     failNext(count, status = 503) {
       failures = { count, status };
+    },
+    inflateNext(count, bytes) {
+      inflating = { count, bytes };
     },
     loseAnswerOfNext(method, path) {
       losing.add(`${method} ${path}`);

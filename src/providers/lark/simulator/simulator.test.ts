@@ -133,6 +133,13 @@ describe('Lark simulator through the official SDK', () => {
     await assert.rejects(api.decideTask('approve', { approval_code: 'APPROVAL-1', instance_code: instance_code as string, user_id: 'assistant', task_id: '404', comment: '' }), (e: LarkError) => e.code === 1390010 && !e.transient);
   });
 
+  test('an answer larger than 4 MiB is refused while it is read', async () => {
+    const { instance_code } = await create();
+    sim.inflateNext(1, 8 << 20);
+    await assert.rejects(api.getInstance(instance_code as string), (e: LarkError) => /maxContentLength/.test(e.message) && e.transient);
+    assert.equal((await api.getInstance(instance_code as string)).instance_code, instance_code);
+  });
+
   test('1395001 "try again later" is transient', () => {
     assert.equal(new LarkError(1395001, 'There have been some errors. Please try again later', 400).transient, true);
     assert.equal(new LarkError(1390001, 'param is invalid', 400).transient, false);
