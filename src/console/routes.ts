@@ -13,6 +13,7 @@ import { getTicket } from '../store/sql/tickets.ts';
 import { roleOf, SESSION_COOKIE } from './auth.ts';
 import { pickLang } from './i18n.ts';
 import { dashboardPage, pipelinePage, pipelinesPage, signInPage, ticketPage, ticketsPage, type PageContext } from './pages.ts';
+import { readJsonBounded } from '../security/bounded-body.ts';
 import type { SessionStore } from './session.ts';
 
 const STATE_COOKIE = 'tf_oauth_state';
@@ -222,10 +223,10 @@ async function larkUser(config: AppDeps['config'], code: string): Promise<{ user
     body: JSON.stringify({ grant_type: 'authorization_code', client_id: config.lark.appId, client_secret: config.lark.appSecret, code, redirect_uri: `${config.publicUrl}/auth/lark/callback` }),
     signal: AbortSignal.timeout(5_000),
   });
-  const t = (await token.json().catch(() => ({}))) as { code?: number; access_token?: string; error?: string; error_description?: string };
+  const t = ((await readJsonBounded(token, 64 << 10)) ?? {}) as { code?: number; access_token?: string; error?: string; error_description?: string };
   if (!token.ok || t.code !== 0 || !t.access_token) throw new SignInError(typeof t.code === 'number' ? t.code : undefined, `token exchange failed: ${t.code ?? token.status} ${t.error ?? ''} ${t.error_description ?? ''}`.trim());
   const info = await fetch(`${config.lark.baseUrl}/open-apis/authen/v1/user_info`, { headers: { authorization: `Bearer ${t.access_token}` }, signal: AbortSignal.timeout(5_000) });
-  const u = (await info.json()) as { code?: number; data?: { user_id?: string; name?: string } };
+  const u = ((await readJsonBounded(info, 64 << 10)) ?? {}) as { code?: number; data?: { user_id?: string; name?: string } };
   if (!info.ok || u.code !== 0 || !u.data?.user_id) throw new Error(`user_info failed: ${u.code ?? info.status}`);
   return { user_id: u.data.user_id, name: u.data.name };
 }
