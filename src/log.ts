@@ -11,7 +11,7 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
     level,
     base: { service: 'ticketflow' },
     redact: {
-      paths: ['*.secret', '*.app_secret', '*.appSecret', '*.token', '*.encrypt', '*.password', 'headers.authorization', '*.headers.authorization', '*["x-lark-signature"]', '*["x-ticketflow-signature"]'],
+      paths: ['*.secret', '*.app_secret', '*.appSecret', '*.token', '*.encrypt', '*.password', 'headers.authorization', '*.headers.authorization', '*["x-lark-signature"]', '*["x-ticketflow-signature"]', '*["x-ticketflow-signature-v11"]'],
       censor: '[redacted]',
     },
   };

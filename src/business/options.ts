@@ -1,7 +1,7 @@
 import type { Field } from '../pipeline/pipeline.generated.ts';
 import type { NeutralOption, OptionsPage } from '../providers/lark/options.ts';
 import { OutboundError, outboundRequest, type OutboundPolicy } from './outbound.ts';
-import { signRequest } from './signature.ts';
+import { signRequestV11 } from './signature.ts';
 
 export interface OptionsQuery {
   pipeline: string;
@@ -36,7 +36,7 @@ export class OptionsSource {
     const raw = JSON.stringify(q);
     let res: { status: number; body: Buffer };
     try {
-      res = await outboundRequest(url, { headers: { 'content-type': 'application/json', ...signRequest(secret, raw) }, body: raw, timeoutMs: this.options.timeoutMs ?? 2_500, maxBytes: this.options.maxBytes ?? 256 << 10, policy: this.options.policy });
+      res = await outboundRequest(url, { headers: { 'content-type': 'application/json', ...signRequestV11(secret, { method: 'POST', path: url, rawBody: raw }, { withV1: true }) }, body: raw, timeoutMs: this.options.timeoutMs ?? 2_500, maxBytes: this.options.maxBytes ?? 256 << 10, policy: this.options.policy });
     } catch (e) {
       const why = e instanceof OutboundError ? (e.kind === 'timeout' ? 'timeout' : e.message) : (e as Error).message;
       throw new OptionsSourceError(`the options source did not answer: ${why}`);

@@ -67,7 +67,7 @@ test('a v1.1 signature is good for its own request only: not another path, metho
   assert.deepEqual(verify({ secrets: ['x'.repeat(40)] }), bad);
   assert.deepEqual(verify({ secrets: ['x'.repeat(40), undefined, secret] }), { ok: true }, 'the previous secret during a rotation');
   assert.deepEqual(verify({ path: ['/other', '/api/v1/callback/check'] }), { ok: true }, 'any of the paths a proxy may have rewritten');
-  assert.deepEqual(verify({ signatureV11: undefined, signature: computeSignature(secret, now, body) }), { ok: false, reason: 'missing_signature' }, 'a v1 signature is no v1.1 signature');
+  assert.deepEqual(verify({ ...signatureHeaders(signRequest(secret, body, now)) }), { ok: false, reason: 'missing_signature' }, 'a v1 signature is no v1.1 signature');
   assert.deepEqual(verify({ timestamp: String(now - 301), signatureV11: computeSignatureV11(secret, now - 301, call) }), { ok: false, reason: 'stale_timestamp' });
 });
 

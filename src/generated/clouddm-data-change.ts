@@ -22,7 +22,7 @@ export interface ClouddmDataChangeRequest {
   applicant: Applicant;
   fields: ClouddmDataChangeFields;
   /**
-   * Present only when the stage is async: POST the signed TicketResult here.
+   * Present only when the stage is async: POST the TicketResult here, signed v1.1 (signRequestV11) with the Idempotency-Key of this call.
    */
   callback_url?: string;
 }

@@ -44,15 +44,19 @@ export function requestTarget(pathOrUrl: string): string {
   return `${url.pathname}${url.search}`;
 }
 
+const bodyDigest = (rawBody: RawBody) => createHash('sha256').update(rawBody).digest('hex');
+const canonicalV11 = (timestamp: string | number, r: Omit<RequestToSign, 'rawBody'>, digest: string) =>
+  ['v1.1', String(timestamp), r.method.toUpperCase(), requestTarget(r.path), r.idempotencyKey ?? '', digest].join('\n');
+const hmacV11 = (secret: string, canonical: string) => `sha256=${createHmac('sha256', secret).update(canonical).digest('hex')}`;
+
 export function computeSignatureV11(secret: string, timestamp: string | number, request: RequestToSign): string {
-  const bodyDigest = createHash('sha256').update(request.rawBody).digest('hex');
-  const canonical = ['v1.1', String(timestamp), request.method.toUpperCase(), requestTarget(request.path), request.idempotencyKey ?? '', bodyDigest].join('\n');
-  return `sha256=${createHmac('sha256', secret).update(canonical).digest('hex')}`;
+  return hmacV11(secret, canonicalV11(timestamp, request, bodyDigest(request.rawBody)));
 }
 
 /**
  * The headers to send with the request (the Idempotency-Key itself is yours to send). `withV1` adds the
- * deprecated v1 header, for receivers that may not verify v1.1 yet.
+ * deprecated v1 header, for receivers that may not verify v1.1 yet: never on requests to Ticketflow, which
+ * verifies v1.1, and where a v1 header beside it is a replayable form one could strip it down to.
  */
 export function signRequestV11(secret: string, request: RequestToSign, options: { nowSeconds?: number; withV1?: boolean } = {}): Record<string, string> {
   const timestamp = String(options.nowSeconds ?? Math.floor(Date.now() / 1000));
@@ -85,8 +89,9 @@ export function verifyRequestV11(input: VerifyInputV11): VerifyResult {
   const { timestamp, signatureV11 } = input;
   if (!timestamp || !signatureV11) return { ok: false, reason: 'missing_signature' };
   if (!fresh(timestamp, input.nowSeconds, input.toleranceSeconds)) return { ok: false, reason: 'stale_timestamp' };
-  const paths = typeof input.path === 'string' ? [input.path] : input.path;
-  const candidates = input.secrets.flatMap((secret) => (secret ? paths.map((path) => computeSignatureV11(secret, timestamp, { ...input, path })) : []));
+  const digest = bodyDigest(input.rawBody);
+  const canonicals = (typeof input.path === 'string' ? [input.path] : input.path).map((path) => canonicalV11(timestamp, { ...input, path }, digest));
+  const candidates = input.secrets.flatMap((secret) => (secret ? canonicals.map((canonical) => hmacV11(secret, canonical)) : []));
   return matchesAny(signatureV11, candidates) ? { ok: true } : { ok: false, reason: 'bad_signature' };
 }
 

@@ -3,7 +3,11 @@ import { ticketStates } from '../engine/ticket.ts';
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const signed = [{ name: 'X-Ticketflow-Timestamp', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Ticketflow-Signature', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } }];
+const signed = [
+  { name: 'X-Ticketflow-Timestamp', in: 'header', required: true, schema: { type: 'string' } },
+  { name: 'X-Ticketflow-Signature-V11', in: 'header', required: true, description: 'business contract v1.1: sha256=<hex HMAC-SHA256(secret, "v1.1\\n<timestamp>\\n<METHOD>\\n<path>\\n<Idempotency-Key>\\n<hex SHA-256(body)>")>', schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } },
+  { name: 'Idempotency-Key', in: 'header', required: true, description: 'callbacks: <ticket_id>:<stage> of the call answered', schema: { type: 'string' } },
+];
 
 /** The public OpenAPI document of the admin and ticket APIs (GET /api/v1/openapi.json). */
 export function openApiDocument(publicUrl: string): object {
@@ -86,11 +90,11 @@ export function openApiDocument(publicUrl: string): object {
       },
       '/api/v1/callback/{stage}': {
         post: {
-          summary: 'An async stage result from the business service (business contract v1)',
+          summary: 'An async stage result from the business service (business contract v1.1)',
           tags: ['business'],
           parameters: [{ name: 'stage', in: 'path', required: true, schema: { type: 'string', enum: ['check', 'execute'] } }, ...signed],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Result' } } } },
-          responses: { 200: json({ type: 'object' }, 'accepted (a repeat of the same result too)'), 401: errorResponse('bad or stale signature'), 404: errorResponse('unknown ticket'), 409: errorResponse('the ticket is not waiting for that stage') },
+          responses: { 200: json({ type: 'object' }, 'accepted (a repeat of the same result too)'), 400: errorResponse('not a result object, or not the Idempotency-Key of this stage'), 401: errorResponse('bad or stale signature, whatever the ticket'), 404: errorResponse('unknown ticket for this secret'), 409: errorResponse('the ticket is not waiting for that stage') },
         },
       },
     },

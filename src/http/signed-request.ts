@@ -1,5 +1,7 @@
 import type { Context } from 'koa';
 import { signatureHeaders, verifyRequest, verifyRequestV11, type VerifyResult } from '../business/signature.ts';
+import type { Pipeline } from '../pipeline/pipeline.generated.ts';
+import type { AppDeps } from './app.ts';
 
 export type SignatureVersion = 'v1.1' | 'v1';
 
@@ -21,6 +23,17 @@ export function verifySigned(ctx: Context, secrets: ReadonlyArray<string | undef
   const prefix = new URL(publicUrl).pathname.replace(/\/+$/, '');
   const paths = prefix ? [ctx.originalUrl, `${prefix}${ctx.originalUrl}`] : [ctx.originalUrl];
   return verifyRequestV11({ secrets, method: ctx.method, path: paths, idempotencyKey: h.idempotencyKey, timestamp: h.timestamp, signatureV11: h.signatureV11, rawBody });
+}
+
+/** A pipeline's signing secrets: the current one and, during a rotation, `<NAME>_PREVIOUS`. */
+export function secretsOf(deps: Pick<AppDeps, 'secret'>, pipeline: Pipeline): Array<string | undefined> {
+  return [deps.secret(pipeline.secret_env), deps.secret(`${pipeline.secret_env}_PREVIOUS`)];
+}
+
+/** The secrets of every live pipeline: a request none of them signed learns nothing from us but 401. */
+export function liveSecrets(deps: Pick<AppDeps, 'secret' | 'registry'>): Array<string | undefined> {
+  const names = new Set(deps.registry.pipelines().map((p) => p.pipeline.secret_env));
+  return [...names].flatMap((name) => [deps.secret(name), deps.secret(`${name}_PREVIOUS`)]);
 }
 
 export const refusalMessage: Record<Exclude<VerifyResult, { ok: true }>['reason'], string> = {

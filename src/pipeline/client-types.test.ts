@@ -38,7 +38,7 @@ test('generated types compile under --strict, and correct client code using them
   assert.deepEqual((await readdir(out)).sort(), ['admin-permission.ts', 'clouddm-data-change.ts', 'common.ts', 'index.ts', 'signature.ts', 'sql-change.ts', 'travel-expense.ts']);
   await writeFile(
     join(out, 'client.ts'),
-    `import { verifyRequest, type AdminPermissionRequest, type TicketResult, type TravelExpenseFields } from './index.js';
+    `import { signatureHeaders, signRequestV11, verifyRequest, verifyRequestV11, type AdminPermissionRequest, type TicketResult, type TravelExpenseFields } from './index.js';
 export function handle(req: AdminPermissionRequest): TicketResult {
   const roles: Array<'viewer' | 'editor' | 'admin'> = req.fields.roles;
   const until: string | undefined = req.fields.until;
@@ -47,6 +47,8 @@ export function handle(req: AdminPermissionRequest): TicketResult {
 }
 export const lines = (f: TravelExpenseFields) => f.lines.map((l) => l.amount.value + (l.category === 'meals' ? 0 : 1));
 export const ok = verifyRequest({ secrets: ['s'], timestamp: '1', signature: 'x', rawBody: '' }).ok;
+export const ok11 = verifyRequestV11({ secrets: ['s'], method: 'POST', path: '/check', rawBody: '', ...signatureHeaders({ 'x-ticketflow-timestamp': '1' }) }).ok;
+export const callbackHeaders: Record<string, string> = signRequestV11('s', { method: 'POST', path: 'https://tf.example.com/api/v1/callback/check', idempotencyKey: 't:check', rawBody: '{}' });
 `,
   );
   assert.deepEqual(compile([join(out, 'client.ts')]), []);

@@ -173,7 +173,7 @@ export function pipelineClientSchema(pipeline: Pipeline): JSONSchema {
       provider: { tsType: 'ProviderInfo' },
       applicant: { tsType: 'Applicant' },
       fields: { $ref: `#/definitions/${p}Fields` },
-      callback_url: { type: 'string', description: 'Present only when the stage is async: POST the signed TicketResult here.' },
+      callback_url: { type: 'string', description: 'Present only when the stage is async: POST the TicketResult here, signed v1.1 (signRequestV11) with the Idempotency-Key of this call.' },
     },
     definitions,
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { signRequest } from '../business/signature.ts';
+import { signRequestV11 } from '../business/signature.ts';
 import { checkPipelines } from '../pipeline/check.ts';
 import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline.ts';
 import { getTicket } from '../store/sql/tickets.ts';
@@ -41,8 +41,10 @@ describe('tickets born in a business system, on Lark', () => {
 
   const post = async (body: unknown, key: string | undefined, options: { secret?: string; path?: string } = {}) => {
     const raw = JSON.stringify(body);
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(options.secret === '' ? {} : signRequest(options.secret ?? testSecret, raw)), ...(key ? { 'idempotency-key': key } : {}) };
-    const res = await fetch(`${stack.runtime.url}${options.path ?? '/api/v1/pipelines/perm-api/tickets'}`, { method: 'POST', body: raw, headers });
+    const path = options.path ?? '/api/v1/pipelines/perm-api/tickets';
+    const signature = options.secret === '' ? {} : signRequestV11(options.secret ?? testSecret, { method: 'POST', path, idempotencyKey: key, rawBody: raw });
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...signature, ...(key ? { 'idempotency-key': key } : {}) };
+    const res = await fetch(`${stack.runtime.url}${path}`, { method: 'POST', body: raw, headers });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const request = { fields: { system: 'crm', roles: ['editor'], until: '2026-12-31' }, originator: { user_id: 'alice' } };
@@ -63,8 +65,8 @@ describe('tickets born in a business system, on Lark', () => {
     assert.ok(notify.signatureOk);
     assert.deepEqual(notify.body, { ticket_id: id, pipeline: 'perm-api', state: 'completed', result: true, msg: 'execute ok', error: null });
     assert.deepEqual(business.callsFor('execute', id)[0]!.body.fields, request.fields);
-    const raw = '';
-    const state = await fetch(`${stack.runtime.url}/api/v1/pipelines/perm-api/tickets/${id}`, { headers: signRequest(testSecret, raw) });
+    const path = `/api/v1/pipelines/perm-api/tickets/${id}`;
+    const state = await fetch(`${stack.runtime.url}${path}`, { headers: signRequestV11(testSecret, { method: 'GET', path, rawBody: '' }) });
     assert.equal(((await state.json()) as { state: string }).state, 'completed');
   });
 

@@ -11,9 +11,9 @@ import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { appendAudit, getTicket, insertTicket, type StoredTicket } from '../../store/sql/tickets.ts';
 import { jobFor } from '../../tickets/apply.ts';
 import type { AppDeps } from '../app.ts';
-import { rawBody } from '../body.ts';
+import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
-import { refusalMessage, signatureVersion, verifySigned } from '../signed-request.ts';
+import { liveSecrets, refusalMessage, secretsOf, signatureVersion, verifySigned } from '../signed-request.ts';
 import { summary } from './admin-api.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -36,18 +36,18 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
     return v;
   };
 
-  /** v1.1 only: a v1 signature covers neither the path (which ticket) nor the Idempotency-Key (which create). */
-  const authenticate = (ctx: Context, pipeline: Pipeline, body: Buffer) => {
+  /**
+   * The pipeline of the path, for a request its secret signed (v1.1 only: a v1 signature covers neither the path,
+   * which ticket, nor the Idempotency-Key, which create). Whether a pipeline exists is told to signed callers only.
+   */
+  const authenticatedPipeline = (ctx: Context, body: Buffer): Pipeline => {
     if (signatureVersion(ctx) === 'v1') throw new HttpError(401, 'signature_v1_refused', 'the ticket API takes v1.1 signatures only (X-Ticketflow-Signature-V11 over method, path, Idempotency-Key and body)');
-    const name = pipeline.secret_env;
-    const verdict = verifySigned(ctx, [deps.secret(name), deps.secret(`${name}_PREVIOUS`)], deps.config.publicUrl, body);
+    const live = registry.get(ctx.params.name!);
+    const pipeline = live?.pipeline.origin === 'api' ? live.pipeline : undefined;
+    const verdict = verifySigned(ctx, pipeline ? secretsOf(deps, pipeline) : liveSecrets(deps), deps.config.publicUrl, body);
     if (!verdict.ok) throw new HttpError(401, verdict.reason, refusalMessage[verdict.reason]);
-  };
-
-  const apiPipeline = (name: string) => {
-    const live = registry.get(name);
-    if (!live || live.pipeline.origin !== 'api') throw new HttpError(404, 'unknown_pipeline', `no pipeline ${name} that accepts tickets from a business system`);
-    return live.pipeline;
+    if (!pipeline) throw new HttpError(404, 'unknown_pipeline', `no pipeline ${ctx.params.name} that accepts tickets from a business system`);
+    return pipeline;
   };
 
   const answer = (ctx: Context, status: number, ticket: StoredTicket) => {
@@ -57,16 +57,10 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
   };
 
   router.post('/api/v1/pipelines/:name/tickets', rawBody(1 << 20), async (ctx) => {
-    const pipeline = apiPipeline(ctx.params.name!);
-    authenticate(ctx, pipeline, ctx.request.rawBody);
+    const pipeline = authenticatedPipeline(ctx, ctx.request.rawBody);
     const key = ctx.get('idempotency-key');
     if (!key) throw new HttpError(400, 'idempotency_key_required', 'send an Idempotency-Key header: the same key twice creates one ticket');
-    let body: { fields?: unknown; originator?: { user_id?: unknown; mobile?: unknown } };
-    try {
-      body = JSON.parse(ctx.request.rawBody.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'malformed_json', 'the body must be JSON');
-    }
+    const body: { fields?: unknown; originator?: { user_id?: unknown; mobile?: unknown } } = jsonBody(ctx);
     const hash = createHash('sha256').update(ctx.request.rawBody).digest('hex');
     const repeat = await pool.query('SELECT body_hash, ticket_id FROM api_requests WHERE pipeline_name = $1 AND idempotency_key = $2', [pipeline.metadata.name, key]);
     if (repeat.rows[0]) {
@@ -122,9 +116,8 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/api/v1/pipelines/:name/tickets/:id', async (ctx) => {
-    const pipeline = apiPipeline(ctx.params.name!);
-    authenticate(ctx, pipeline, Buffer.alloc(0));
-    const ticket = await getTicket(pool, ctx.params.id!);
+    const pipeline = authenticatedPipeline(ctx, Buffer.alloc(0));
+    const ticket = /^[\w-]{1,128}$/.test(ctx.params.id!) ? await getTicket(pool, ctx.params.id!) : undefined;
     if (!ticket || ticket.pipeline.name !== pipeline.metadata.name) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id} in ${pipeline.metadata.name}`);
     answer(ctx, 200, ticket);
   });

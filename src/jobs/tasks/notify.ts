@@ -1,5 +1,5 @@
 import { outboundRequest } from '../../business/outbound.ts';
-import { signRequest } from '../../business/signature.ts';
+import { signRequestV11 } from '../../business/signature.ts';
 import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
 import { getTicket } from '../../store/sql/tickets.ts';
@@ -19,7 +19,7 @@ export async function notifyTask(deps: JobDeps, p: { ticket_id: string; attempt:
   let status: number | undefined;
   let error: string | undefined;
   try {
-    const res = await outboundRequest(pipeline.notify_url, { headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequest(secret, raw) }, body: raw, timeoutMs: 10_000, maxBytes: 64 << 10, policy: { allowedHosts: deps.config.allowedHosts } });
+    const res = await outboundRequest(pipeline.notify_url, { headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequestV11(secret, { method: 'POST', path: pipeline.notify_url, idempotencyKey: `${ticket.id}:notify`, rawBody: raw }, { withV1: true }) }, body: raw, timeoutMs: 10_000, maxBytes: 64 << 10, policy: { allowedHosts: deps.config.allowedHosts } });
     status = res.status;
     if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
   } catch (e) {
