@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { checkPipelines } from '../pipeline/check.ts';
 import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline.ts';
 import { FakeBusiness } from '../testing/business.ts';
+import { signRequestV11 } from './signature.ts';
 import { submit, until, waitState } from '../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
 
@@ -19,6 +20,20 @@ fields:
   system: { widget: { custom_id: system }, type: option, options_source: ${other}/options }
 `;
 
+const guardedApi = (business: string, other: string) => `apiVersion: ticketflow/v1
+kind: Pipeline
+metadata: { name: guarded-api, version: 1, owner: t }
+provider: { type: lark, approval_code: GUARDED-API }
+origin: api
+notify_url: ${other}/notify
+secret_env: TICKETFLOW_SECRET_ADMIN_PERMISSION
+stages:
+  check: { endpoint: ${business}/check, mode: sync }
+  execute: { endpoint: ${business}/execute, mode: sync }
+fields:
+  reason: { widget: { custom_id: reason }, type: text }
+`;
+
 /** Every outbound business URL goes through the one guard: stage endpoints, options sources, notify URLs. */
 describe('the outbound guard on every business URL', () => {
   let stack: TestStack;
@@ -28,9 +43,12 @@ describe('the outbound guard on every business URL', () => {
     business = await new FakeBusiness(testSecret).start();
     other = await new FakeBusiness(testSecret).start();
     const text = guarded(business.url, other.url);
-    stack = await startStack({ extra: { 'guarded.yaml': text }, env: { TICKETFLOW_ALLOWED_HOSTS: `${new URL(business.url).host}`, LARK_OPTIONS_TOKEN: 'options-token' } });
-    const [f] = checkPipelines([{ path: 'guarded.yaml', text }]).files;
-    stack.lark.model.defineApproval(definitionForPipeline(f!.pipeline!, 'assistant'));
+    const apiText = guardedApi(business.url, other.url);
+    stack = await startStack({ extra: { 'guarded.yaml': text, 'guarded-api.yaml': apiText }, env: { TICKETFLOW_ALLOWED_HOSTS: `${new URL(business.url).host}`, LARK_OPTIONS_TOKEN: 'options-token' } });
+    for (const [path, t] of [['guarded.yaml', text], ['guarded-api.yaml', apiText]] as const) {
+      const [f] = checkPipelines([{ path, text: t }]).files;
+      stack.lark.model.defineApproval(definitionForPipeline(f!.pipeline!, 'assistant'));
+    }
   });
   after(async () => {
     await stack.close();
@@ -52,4 +70,20 @@ describe('the outbound guard on every business URL', () => {
     assert.equal(rows.length, 1);
     assert.match(rows[0].error, /169\.254\.169\.254.*(TICKETFLOW_ALLOWED_HOSTS|metadata)/);
   });
+
+  test('a notify URL outside TICKETFLOW_ALLOWED_HOSTS is never called: the attempt records why', async () => {
+    const raw = JSON.stringify({ fields: { reason: 'guarded' }, originator: { user_id: 'alice' } });
+    const path = '/api/v1/pipelines/guarded-api/tickets';
+    const created = await fetch(`${stack.runtime.url}${path}`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': 'guarded-1', ...signRequestV11(testSecret, { method: 'POST', path, idempotencyKey: 'guarded-1', rawBody: raw }) } });
+    assert.equal(created.status, 201);
+    const id = String(((await created.json()) as { ticket_id: string }).ticket_id);
+    const instance = await until('the Lark instance', () => [...stack.lark.model.instances.values()].find((i) => i.uuid === id));
+    await until('the approver task', () => instance.task_list.find((t) => t.status === 'PENDING'));
+    const task = instance.task_list.find((t) => t.status === 'PENDING')!;
+    stack.lark.model.approveTask({ approval_code: instance.approval_code, instance_code: instance.instance_code, user_id: task.user_id, task_id: task.id });
+    const attempt = await until('the notify attempt', async () => (await stack.runtime.pool.query(`SELECT error FROM call_attempts WHERE ticket_id = $1 AND action = 'notify'`, [id])).rows[0]);
+    assert.match(attempt.error, /TICKETFLOW_ALLOWED_HOSTS/);
+    assert.equal(other.calls.length, 0);
+  });
 });
+
