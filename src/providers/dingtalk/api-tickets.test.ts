@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { signRequest } from '../../business/signature.ts';
+import { signRequestV11 } from '../../business/signature.ts';
 import { checkPipelines } from '../../pipeline/check.ts';
 import { getTicket } from '../../store/sql/tickets.ts';
 import { FakeBusiness } from '../../testing/business.ts';
@@ -53,7 +53,8 @@ describe('tickets born in a business system, on DingTalk', () => {
 
   test('created with the exact control titles, approved, executed, notified; the originator found by mobile', async () => {
     const raw = JSON.stringify({ fields: { title: 'fix order 7', sql: 'UPDATE o SET s = 1 WHERE id = 7;', kind: 'dml' }, originator: { mobile: '13900000002' } });
-    const res = await fetch(`${stack.runtime.url}/api/v1/pipelines/clouddm-api/tickets`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': 'd-1', ...signRequest(testSecret, raw) } });
+    const path = '/api/v1/pipelines/clouddm-api/tickets';
+    const res = await fetch(`${stack.runtime.url}${path}`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': 'd-1', ...signRequestV11(testSecret, { method: 'POST', path, idempotencyKey: 'd-1', rawBody: raw }) } });
     const body = (await res.json()) as { ticket_id: string; state: string };
     assert.equal(res.status, 201, JSON.stringify(body));
     const ticket = await until('the DingTalk instance', async () => ((await getTicket(stack.runtime.pool, body.ticket_id))!.instanceCode.startsWith('pending:') ? undefined : getTicket(stack.runtime.pool, body.ticket_id)));
@@ -69,7 +70,8 @@ describe('tickets born in a business system, on DingTalk', () => {
 
   const post = async (body: unknown, key: string, secret = testSecret) => {
     const raw = JSON.stringify(body);
-    const res = await fetch(`${stack.runtime.url}/api/v1/pipelines/clouddm-api/tickets`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(secret ? signRequest(secret, raw) : {}) } });
+    const path = '/api/v1/pipelines/clouddm-api/tickets';
+    const res = await fetch(`${stack.runtime.url}${path}`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(secret ? signRequestV11(secret, { method: 'POST', path, idempotencyKey: key, rawBody: raw }) : {}) } });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const request = { fields: { title: 't', sql: 'DELETE FROM o;', kind: 'dml' }, originator: { user_id: 'dev-li' } };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { ImObserver } from '../im-health.ts';
 import { ProviderError } from '../provider.ts';
 import { DingTalkApi } from './api.ts';
@@ -31,16 +31,16 @@ const refusal = async (p: Promise<unknown>): Promise<ProviderError> => {
   assert.fail('expected a refusal');
 };
 
-async function withProcess() {
+async function withProcess(t: TestContext) {
   const ding = await startDingTalkSimulator({ qpsLimit: 0 });
+  t.after(() => ding.close());
   ding.model.addUser({ userid: 'dev-zhang', mobile: '13900000002', deptIds: [4] });
   ding.model.defineProcess({ processCode: 'PROC-1', name: 'p', formComponents: [{ componentType: 'TextField', props: { id: 'TextField-1', label: '标题' } }], activities: [{ activityId: 'act_1', name: '一', approvers: ['dt-assistant'] }] });
   return ding;
 }
 
 test('every outgoing call is counted with a stable name and its outcome (token requests included)', async (t) => {
-  const ding = await withProcess();
-  t.after(() => ding.close());
+  const ding = await withProcess(t);
   const r = recorder();
   const api = clientOf(ding, r.observer);
   const id = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] }).processInstanceId;
@@ -70,8 +70,7 @@ test('every outgoing call is counted with a stable name and its outcome (token r
 });
 
 test('execute sends taskId as a JSON number (Long)', async (t) => {
-  const ding = await withProcess();
-  t.after(() => ding.close());
+  const ding = await withProcess(t);
   const api = clientOf(ding, recorder().observer);
   const instance = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] });
   const task = instance.tasks[0]!;
@@ -82,8 +81,7 @@ test('execute sends taskId as a JSON number (Long)', async (t) => {
 });
 
 test('an expired token (400 InvalidAuthentication) is renewed and the call made again', async (t) => {
-  const ding = await withProcess();
-  t.after(() => ding.close());
+  const ding = await withProcess(t);
   const r = recorder();
   const api = clientOf(ding, r.observer);
   const id = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] }).processInstanceId;
@@ -94,8 +92,7 @@ test('an expired token (400 InvalidAuthentication) is renewed and the call made 
 });
 
 test('the monthly quota (ApiCountLimitForOrg): an hour\'s back-off, said once; said again available on the next successful counted call', async (t) => {
-  const ding = await withProcess();
-  t.after(() => ding.close());
+  const ding = await withProcess(t);
   const r = recorder();
   const api = clientOf(ding, r.observer);
   const id = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] }).processInstanceId;
@@ -120,7 +117,10 @@ test('the old API\'s limit codes: 90018 and 90002 wait a second, 90020 (the mont
     res.end(JSON.stringify(req.url!.startsWith('/v1.0/oauth2/accessToken') ? { accessToken: 't', expireIn: 7200 } : { errcode, errmsg: 'limited' }));
   });
   await new Promise<void>((r) => oapi.listen(0, '127.0.0.1', r));
-  t.after(() => oapi.close());
+  t.after(() => {
+    oapi.closeAllConnections();
+    oapi.close();
+  });
   const url = `http://127.0.0.1:${(oapi.address() as AddressInfo).port}`;
   const r = recorder();
   const api = new DingTalkApi({ appKey: 'k', appSecret: 's', apiBaseUrl: url, oapiBaseUrl: url, observer: r.observer });
@@ -136,8 +136,7 @@ test('the old API\'s limit codes: 90018 and 90002 wait a second, 90020 (the mont
 });
 
 test('a wrong app secret: said once, not retried at once, and costs one token request a minute until it is fixed', async (t) => {
-  const ding = await withProcess();
-  t.after(() => ding.close());
+  const ding = await withProcess(t);
   const r = recorder();
   let now = Date.parse('2026-11-25T10:00:00Z');
   const api = clientOf(ding, r.observer, { appSecret: 'rotated-in-the-console', now: () => now });

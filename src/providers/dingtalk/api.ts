@@ -156,7 +156,7 @@ export class DingTalkApi {
   async userDepartment(userId: string): Promise<number> {
     const data = await this.oapi('/topapi/v2/user/get', { userid: userId }, []);
     const raw = (data.result as { dept_id_list?: unknown } | undefined)?.dept_id_list;
-    const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as unknown;
+    const list = typeof raw === 'string' ? (/^\[[\d,\s]*\]$/.test(raw) ? (JSON.parse(raw) as unknown) : undefined) : raw;
     const first = Array.isArray(list) ? Number(list[0]) : NaN;
     if (!Number.isInteger(first)) throw new ProviderError(`DingTalk user ${userId} has no department (topapi/v2/user/get)`, false);
     return first;

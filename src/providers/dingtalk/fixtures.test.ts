@@ -36,7 +36,10 @@ describe("DingTalk's documented examples through our decoders and mappers", () =
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     api = new DingTalkApi({ appKey: 'k', appSecret: 's', apiBaseUrl: url, oapiBaseUrl: url });
   });
-  after(() => server.close());
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const provider = () => dingTalkProvider(api, 'dt-assistant');
 
   test('the GetProcessInstance example: statuses mapped, the task NEW so not pending, the ticket\'s process code used (the answer has none), root department -1 read as 1', async () => {
