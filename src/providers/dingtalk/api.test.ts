@@ -159,3 +159,29 @@ test('a wrong app secret: said once, not retried at once, and costs one token re
   assert.deepEqual(r.others().slice(1), ['credentialsAccepted']);
   assert.deepEqual(r.calls().filter((c) => c.includes('accessToken')), ['call v1.0/oauth2/accessToken credentials_refused', 'call v1.0/oauth2/accessToken credentials_refused', 'call v1.0/oauth2/accessToken ok']);
 });
+
+test('an answer larger than 4 MiB is refused while it is read', async (t) => {
+  let written = 0;
+  const flood = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 << 10, 0x20);
+    const pump = () => {
+      while (written < 200 << 20 && !res.destroyed) {
+        written += chunk.length;
+        if (!res.write(chunk)) return res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((r) => flood.listen(0, '127.0.0.1', r));
+  t.after(() => (flood.closeAllConnections(), flood.close()));
+  const url = `http://127.0.0.1:${(flood.address() as AddressInfo).port}`;
+  const { observer, calls } = recorder();
+  const api = new DingTalkApi({ appKey: 'k', appSecret: 's', apiBaseUrl: url, oapiBaseUrl: url, observer });
+  const e = await refusal(api.getInstance('x', 'PROC-1'));
+  assert.ok(e.transient && /larger than 4194304 bytes/.test(e.message), e.message);
+  assert.deepEqual(calls(), ['call v1.0/oauth2/accessToken error']);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(written < 32 << 20, `${written >> 20} MiB written before the connection closed`);
+});

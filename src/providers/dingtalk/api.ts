@@ -1,5 +1,9 @@
+import { readJsonBounded } from '../../security/bounded-body.ts';
 import { silentObserver, type ImCallOutcome, type ImObserver } from '../im-health.ts';
 import { ProviderError } from '../provider.ts';
+
+/** A DingTalk answer larger than this is refused while it is read. */
+const MAX_DINGTALK_REPLY_BYTES = 4 << 20;
 
 export interface DingTalkApiOptions {
   appKey: string;
@@ -240,7 +244,13 @@ export class DingTalkApi {
       this.observer.call(api, 'unreachable');
       throw new ProviderError(`DingTalk unreachable: ${(e as Error).message}`, true);
     }
-    const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    let data: Record<string, unknown>;
+    try {
+      data = ((await readJsonBounded(res, MAX_DINGTALK_REPLY_BYTES)) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      this.observer.call(api, 'error');
+      throw new ProviderError(`DingTalk ${api}: ${(e as Error).message}`, true, res.status);
+    }
     return { status: res.status, data };
   }
 

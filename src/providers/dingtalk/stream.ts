@@ -1,4 +1,5 @@
 import { DWClient, type DWClientDownStream } from 'dingtalk-stream';
+import { readJsonBounded } from '../../security/bounded-body.ts';
 import type { InboundEvent } from '../lark/callback.ts';
 
 export const DINGTALK_GATEWAY_URL = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
@@ -45,7 +46,7 @@ export class StreamIntake extends DWClient {
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ clientId: this.config.clientId, clientSecret: this.config.clientSecret, ua: this.config.ua, subscriptions: this.config.subscriptions }),
     });
-    const data = (await res.json()) as { endpoint?: string; ticket?: string };
+    const data = ((await readJsonBounded(res, 64 << 10)) ?? {}) as { endpoint?: string; ticket?: string };
     if (!res.ok || !data.endpoint || !data.ticket) throw new Error(`the Stream gateway answered ${res.status} without an endpoint`);
     this.config.endpoint = data.endpoint;
     // dw_url is private in the library's types but is what its _connect() dials.
