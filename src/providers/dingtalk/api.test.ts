@@ -179,7 +179,7 @@ test('an answer larger than 4 MiB is refused while it is read', async (t) => {
   const url = `http://127.0.0.1:${(flood.address() as AddressInfo).port}`;
   const { observer, calls } = recorder();
   const api = new DingTalkApi({ appKey: 'k', appSecret: 's', apiBaseUrl: url, oapiBaseUrl: url, observer });
-  const e = await refusal(api.getInstance('x', 'PROC-1'));
+  const e = await refusal(api.getInstance('x'));
   assert.ok(e.transient && /larger than 4194304 bytes/.test(e.message), e.message);
   assert.deepEqual(calls(), ['call v1.0/oauth2/accessToken error']);
   await new Promise((r) => setTimeout(r, 100));
