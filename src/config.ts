@@ -42,6 +42,13 @@ export interface Config {
   reconcileEveryMs: number;
   /** Jobs one process runs at once. */
   workerConcurrency: number;
+  /** The HTTP server's limits, and the token /metrics and the details of /readyz need (when set). */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+    metricsToken?: string;
+  };
   /** Present when DINGTALK_APP_KEY is set. */
   dingtalk?: {
     appKey: string;
@@ -116,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileMaxMs: integer(env, 'TICKETFLOW_RECONCILE_MAX_MS', 24 * 3_600_000),
     reconcileEveryMs: integer(env, 'TICKETFLOW_RECONCILE_EVERY_MS', 60_000),
     workerConcurrency: integer(env, 'TICKETFLOW_WORKER_CONCURRENCY', 16),
+    http: httpConfig(env),
     dingtalk: env.DINGTALK_APP_KEY ? dingtalkConfig(env) : undefined,
     console: {
       adminToken: env.TICKETFLOW_ADMIN_TOKEN || undefined,
@@ -125,6 +133,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionTtlMs: integer(env, 'TICKETFLOW_SESSION_TTL_MS', 8 * 3_600_000),
     },
   };
+}
+
+function httpConfig(env: NodeJS.ProcessEnv): Config['http'] {
+  const http = {
+    headersTimeoutMs: integer(env, 'TICKETFLOW_HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: integer(env, 'TICKETFLOW_REQUEST_TIMEOUT_MS', 30_000),
+    maxConnections: integer(env, 'TICKETFLOW_MAX_CONNECTIONS', 1_000),
+    metricsToken: env.TICKETFLOW_METRICS_TOKEN || undefined,
+  };
+  if (http.headersTimeoutMs === 0 || http.requestTimeoutMs === 0 || http.maxConnections === 0) throw new ConfigError('TICKETFLOW_HEADERS_TIMEOUT_MS, TICKETFLOW_REQUEST_TIMEOUT_MS and TICKETFLOW_MAX_CONNECTIONS must be above 0');
+  if (http.headersTimeoutMs > http.requestTimeoutMs) throw new ConfigError('TICKETFLOW_HEADERS_TIMEOUT_MS must not exceed TICKETFLOW_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  if (http.metricsToken && Buffer.byteLength(http.metricsToken) < MIN_CREDENTIAL_BYTES) throw new ConfigError(`TICKETFLOW_METRICS_TOKEN holds ${Buffer.byteLength(http.metricsToken)} bytes; it needs at least ${MIN_CREDENTIAL_BYTES} (e.g. openssl rand -hex 32)`);
+  return http;
 }
 
 function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']> {

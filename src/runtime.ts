@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { EventInbox } from './inbox/inbox.ts';
+import { UnstorableEvent } from './inbox/storable.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LarkApi } from './providers/lark/api.ts';
@@ -149,12 +150,28 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     });
     if (config.dingtalk?.eventMode === 'stream') {
       const stream = new StreamIntake(config.dingtalk.streamUrl ?? DINGTALK_GATEWAY_URL, { clientId: config.dingtalk.appKey, clientSecret: config.dingtalk.appSecret }, async (message) => {
-        const event = streamEvent(message);
+        const unstorable = (why: string, eventId?: string) => {
+          metrics.eventsRefused.inc({ provider: 'dingtalk', reason: 'unstorable' });
+          log.warn({ reason: 'unstorable', event_id: eventId?.slice(0, 100) }, `DingTalk Stream event dropped: ${why}`);
+          return 'ack' as const;
+        };
+        let event;
+        try {
+          event = streamEvent(message);
+        } catch (e) {
+          return unstorable(`it cannot be read: ${(e as Error).message}`, message.headers.eventId);
+        }
         if (!event || !event.definitionCode || !registry.knowsDefinition('dingtalk', event.definitionCode)) {
           metrics.eventsIgnored.inc({ provider: 'dingtalk', reason: event ? 'unknown_definition' : 'event_type' });
           return 'ack';
         }
-        const result = await inbox.add(event);
+        let result;
+        try {
+          result = await inbox.add(event);
+        } catch (e) {
+          if (e instanceof UnstorableEvent) return unstorable(e.message, event.eventId);
+          throw e;
+        }
         if (result === 'stored') metrics.eventsReceived.inc({ provider: 'dingtalk', type: event.eventType });
         else metrics.eventsDuplicate.inc({ provider: 'dingtalk' });
         return 'ack';
@@ -169,7 +186,10 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     let inFlight = 0;
     let idle: (() => void) | undefined;
     const handle = app.callback();
-    const server: Server = createServer((req, res) => {
+    // A client that sends its request slowly, or never, is answered 408 and let go; past maxConnections new
+    // connections are dropped at once (the check interval bounds how late a timeout is noticed).
+    const { headersTimeoutMs, requestTimeoutMs, maxConnections } = config.http;
+    const server: Server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) }, (req, res) => {
       inFlight++;
       res.on('close', () => {
         if (--inFlight === 0) idle?.();
@@ -177,6 +197,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       void handle(req, res);
     });
     server.keepAliveTimeout = 5_000;
+    server.maxConnections = maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);

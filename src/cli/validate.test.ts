@@ -96,7 +96,7 @@ test('validate: an alias bomb is a positioned yaml-syntax error (exit 1, no stac
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout.trim().split('\n').map((l) => l.replace(dir, '<dir>')).join('\n'), [
     '<dir>/bomb.yaml:6:8: error: alias *c expands the document past 100 alias uses (an alias bomb?); write the values out, or use fewer aliases [yaml-syntax]',
-    '<dir>/demo.yaml:14:11: error: invalid value "synk" for "stages.check.mode"; did you mean "sync"? (expected one of: sync, async) [schema]',
+    '<dir>/demo.yaml:16:11: error: invalid value "synk" for "stages.check.mode"; did you mean "sync"? (expected one of: sync, async) [schema]',
   ].join('\n'));
   assert.doesNotMatch(r.stderr, /\bat .*\.(ts|js):\d+/);
   assert.match(r.stderr, /2 pipeline file\(s\): 2 error\(s\), 0 warning\(s\)/);

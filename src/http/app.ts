@@ -48,8 +48,10 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/api/v1/openapi.json', (ctx) => {
     ctx.body = openApiDocument(deps.config.publicUrl);
   });
-  healthRoutes(router, deps);
-  metricsRoutes(router, deps);
+  // Probes answer before sign-in is looked at: /metrics takes its own bearer token (TICKETFLOW_METRICS_TOKEN).
+  const probes = new Router();
+  healthRoutes(probes, deps);
+  metricsRoutes(probes, deps);
   if (deps.config.lark.enabled) larkCallbackRoutes(router, deps);
   else {
     router.post('/api/v1/lark/callback', () => {
@@ -62,8 +64,11 @@ export function createApp(deps: AppDeps): Koa {
   apiTicketRoutes(router, deps);
   adminApiRoutes(router, deps);
   consoleRoutes(router, deps, sessions);
+  // What reaches here is a connection that failed under a response (the client left, or timed out sending).
+  app.on('error', (e: Error & { code?: string }) => deps.log.debug({ code: e.code, message: e.message }, 'connection error'));
   app.use(errorHandler(deps.log));
   app.use(securityHeaders());
+  app.use(probes.routes());
   app.use(identify(deps.config, sessions, deps.log));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
+import { jsonbProblem } from '../inbox/storable.ts';
 import { HttpError } from './errors.ts';
 
 declare module 'koa' {
@@ -23,13 +24,20 @@ export function rawBody(limit: number) {
   };
 }
 
-/** Parses the raw body as a JSON object, or answers 400. */
+/**
+ * Parses the raw body as a JSON object, or answers 400; also 400 for what no route could store (PostgreSQL
+ * refuses a NUL or a lone surrogate in text and in jsonb, and very deep nesting).
+ */
 export function jsonBody(ctx: Context): Record<string, unknown> {
+  const text = ctx.request.rawBody.toString('utf8');
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(ctx.request.rawBody.toString('utf8') || 'null');
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+    value = JSON.parse(text || 'null');
   } catch {
-    // fall through
+    throw new HttpError(400, 'malformed_json', 'the body must be a JSON object');
   }
-  throw new HttpError(400, 'malformed_json', 'the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'malformed_json', 'the body must be a JSON object');
+  const problem = jsonbProblem(text);
+  if (problem) throw new HttpError(400, 'unsupported_text', `the body holds ${problem}, which cannot be stored`);
+  return value as Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { isDataError } from '../inbox/storable.ts';
 import type { Logger } from '../log.ts';
 
 /** An error with the HTTP status and the machine-readable code the caller gets. */
@@ -30,9 +31,26 @@ export function errorHandler(log: Logger) {
         ctx.body = { error: { code: 'bad_request', message: (e as Error).message } };
         return;
       }
-      log.error({ err: e, method: ctx.method, path: ctx.path }, 'request failed');
+      if (isDataError(e)) {
+        // The database refused a value of the request (a check missed it): the caller's input, not our failure.
+        log.warn({ code: (e as { code: string }).code, method: ctx.method, path: ctx.path }, 'request refused by the database');
+        ctx.status = 400;
+        ctx.body = { error: { code: 'bad_input', message: 'a value of the request cannot be stored or compared' } };
+        return;
+      }
+      log.error({ err: loggable(e), method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = 500;
       ctx.body = { error: { code: 'internal', message: 'internal error' } };
     }
   };
+}
+
+/**
+ * What the log keeps of an unexpected error: its type, code, message and stack. Not the rest: a database error's
+ * `detail` and `where` quote the values it refused (form contents, comments), and other errors carry requests.
+ */
+function loggable(e: unknown): Record<string, unknown> {
+  if (!(e instanceof Error)) return { type: typeof e };
+  const { code } = e as { code?: unknown };
+  return { type: e.constructor.name, ...(typeof code === 'string' ? { code } : {}), message: e.message, stack: e.stack };
 }

@@ -58,3 +58,27 @@ test('without a claimer (a replica that runs no effects), the batch adds one pro
   );
   assert.deepEqual(rows.map((r) => [r.identifier, r.payload.provider, [...r.payload.instance_codes].sort()]), [['process_events', 'lark', ['K', 'L']]]);
 });
+
+test('an event PostgreSQL refuses is refused alone (UnstorableEvent): the other events of its group commit are stored', async () => {
+  const { UnstorableEvent } = await import('./storable.ts');
+  const inbox = new EventInbox(pool);
+  // Passes the checks made before the commit (it has no NUL, surrogate or deep nesting), but is not JSON.
+  const refusedByPostgres: InboundEvent = { ...event('u-broken'), payloadText: '{"uuid": "u-broken",' };
+  const withNul: InboundEvent = { ...event('u-nul'), payload: { uuid: 'u-nul', comment: 'a\u0000b' } };
+  const events = Array.from({ length: 120 }, (_, i) => event(`u-${i}`));
+  const settled = await Promise.allSettled([...events.slice(0, 60), refusedByPostgres, withNul, ...events.slice(60)].map((e) => inbox.add(e)));
+  const outcome = (s: PromiseSettledResult<unknown>) => (s.status === 'fulfilled' ? s.value : s.reason instanceof UnstorableEvent ? 'unstorable' : `rejected: ${(s.reason as Error).message}`);
+  assert.deepEqual(settled.map(outcome), [...Array(60).fill('stored'), 'unstorable', 'unstorable', ...Array(60).fill('stored')]);
+  const { rows } = await pool.query("SELECT count(*)::int AS n FROM inbound_events WHERE event_id LIKE 'u-%'");
+  assert.equal(rows[0].n, 120);
+});
+
+test('jsonbProblem finds what jsonb refuses and nothing else', async () => {
+  const { jsonbProblem } = await import('./storable.ts');
+  const accepted = ['{"a":"\\\\u0000"}', '{"a":"\\ud83d\\ude00"}', '{"a":"😀"}', '{"a":"\\"[[["}', `${'['.repeat(1000)}${']'.repeat(1000)}`];
+  for (const text of accepted) assert.equal(jsonbProblem(text), undefined, text);
+  for (const text of accepted) await pool.query('SELECT $1::jsonb', [text]);
+  const refused = ['{"a":"\\u0000"}', '{"\\u0000":1}', '{"a":"\\ud800"}', '{"a":"\\udc00"}', '{"a":"\\ud800\\u0041"}', `${'['.repeat(1001)}${']'.repeat(1001)}`];
+  for (const text of refused) assert.ok(jsonbProblem(text), text);
+  for (const text of refused.slice(0, 5)) await assert.rejects(pool.query('SELECT $1::jsonb', [text]), text);
+});

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { InboundEvent } from '../providers/lark/callback.ts';
 import { insertEvents } from '../store/sql/insert-events.ts';
+import { isDataError, unstorableReason, UnstorableEvent } from './storable.ts';
 
 export type StoreResult = 'stored' | 'duplicate';
 
@@ -31,7 +32,10 @@ export class EventInbox {
     private readonly options: { maxBatch?: number; maxConcurrentCommits?: number; insert?: InsertBatch; onBatch?: (size: number) => void } = {},
   ) {}
 
+  /** Stores the event; an event PostgreSQL cannot store is refused alone with `UnstorableEvent`. */
   add(event: InboundEvent): Promise<StoreResult> {
+    const unstorable = unstorableReason(event);
+    if (unstorable) return Promise.reject(new UnstorableEvent(unstorable));
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
       this.schedule();
@@ -69,7 +73,16 @@ export class EventInbox {
     try {
       inserted = await (this.options.insert ?? insertEvents)(this.pool, [...unique.values()]);
     } catch (e) {
-      for (const p of batch) p.reject(e);
+      if (!isDataError(e)) {
+        for (const p of batch) p.reject(e);
+      } else if (unique.size === 1) {
+        for (const p of batch) p.reject(new UnstorableEvent(`the database refused the event: ${(e as Error).message}`));
+      } else {
+        // One event the checks let through is refused by PostgreSQL: halve until it is alone, the rest commit.
+        const half = Math.ceil(batch.length / 2);
+        await this.commit(batch.slice(0, half));
+        await this.commit(batch.slice(half));
+      }
       return;
     }
     this.options.onBatch?.(batch.length);

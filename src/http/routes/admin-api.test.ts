@@ -4,6 +4,7 @@ import { FakeBusiness } from '../../testing/business.ts';
 import { signInOverHttp } from '../../testing/console.ts';
 import { ADMIN, adminForm, pendingFor, submit, until, waitState } from '../../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
+import { getTicket } from '../../store/sql/tickets.ts';
 
 describe('admin API and console access control', () => {
   let stack: TestStack;
@@ -92,6 +93,38 @@ describe('admin API and console access control', () => {
     assert.equal(res.status, 200);
     await until('Lark rejected', () => stack.lark.model.instance(code).status === 'REJECTED');
     assert.ok(stack.lark.model.instance(code).timeline.some((e) => e.comment === 'The admin service is being replaced; please ask again next week.'));
+  });
+
+  test('malformed input is a 4xx JSON error, never a 500: a cursor whose createdAt is no date, a repeated q, out-of-range dates, a NUL in a parameter, an id or a JSON body', async () => {
+    const get = async (path: string) => {
+      const res = await api(path, { auth: `Bearer ${token}` });
+      return [res.status, ((await res.json()) as { error?: { code: string } }).error?.code];
+    };
+    const cursor = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
+    assert.deepEqual(await get(`/api/v1/tickets?cursor=${cursor({ createdAt: 'not-a-date', id: 'tk_x' })}`), [400, 'bad_cursor']);
+    assert.deepEqual(await get(`/api/v1/tickets?cursor=${cursor({ createdAt: '0000-01-01T00:00:00.000Z', id: 'tk_x' })}`), [400, 'bad_cursor']);
+    assert.deepEqual(await get(`/api/v1/tickets?cursor=${cursor({ createdAt: '2026-01-01T00:00:00.000Z', id: 'tk_\u0000' })}`), [400, 'bad_cursor']);
+    assert.deepEqual(await get(`/api/v1/tickets?cursor=${cursor({ createdAt: '2026-02-30T00:00:00Z', id: 'tk_x' })}`), [200, undefined]);
+    assert.deepEqual(await get('/api/v1/tickets?q=a&q=b'), [400, 'repeated_parameter']);
+    assert.deepEqual(await get('/api/v1/tickets?state=completed&state=completed'), [400, 'repeated_parameter']);
+    assert.deepEqual(await get('/api/v1/tickets?from=0000-01-01'), [400, 'bad_date']);
+    assert.deepEqual(await get('/api/v1/tickets?to=%2B275760-09-13'), [400, 'bad_date']);
+    assert.deepEqual(await get('/api/v1/tickets?applicant=a%00b'), [400, 'bad_parameter']);
+    assert.deepEqual(await get('/api/v1/tickets?q=%ED%A0%80'), [200, undefined], 'invalid UTF-8 in the query decodes to U+FFFD, which is stored fine');
+    assert.deepEqual(await get('/api/v1/tickets/tk_%00'), [404, 'unknown_ticket']);
+    assert.deepEqual(await get('/api/v1/pipelines/a%00b/versions'), [404, 'unknown_pipeline']);
+
+    business.reply = (c) => (c.body.stage === 'check' ? { status: 503 } : { status: 200, body: { ticket_id: c.body.ticket_id, result: true } });
+    const stuck = await waitState(stack, submit(stack, ADMIN, adminForm()), 'needs_operator', 30_000);
+    const post = async (body: string) => {
+      const res = await api(`/api/v1/tickets/${stuck.id}/reject`, { method: 'POST', auth: `Bearer ${token}`, body });
+      return [res.status, ((await res.json()) as { error?: { code: string } }).error?.code];
+    };
+    assert.deepEqual(await post('{"comment": "no\\u0000way"}'), [400, 'unsupported_text']);
+    assert.deepEqual(await post('{"comment": "lone \\ud800 surrogate"}'), [400, 'unsupported_text']);
+    assert.deepEqual(await post(`{"comment": "deep", "x": ${'['.repeat(5000)}${']'.repeat(5000)}}`), [400, 'unsupported_text']);
+    assert.equal((await getTicket(stack.runtime.pool, stuck.id))?.state, 'needs_operator', 'nothing was applied');
+    assert.deepEqual(await post('{"comment": "a literal backslash-u: \\\\u0000"}'), [200, undefined]);
   });
 
   test('the ticket list pages by keyset without repeats, filters by state and applicant, finds by instance code', async () => {

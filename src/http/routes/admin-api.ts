@@ -11,6 +11,7 @@ import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/ticket
 import type { AppDeps } from '../app.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
+import { textProblem } from '../../inbox/storable.ts';
 
 /** The admin API of CONTRACTS.md §2: the console's data and actions as JSON, for operators and automation. */
 export function adminApiRoutes(router: Router, deps: AppDeps): void {
@@ -19,7 +20,7 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
   const operator = requireRole('operator');
 
   router.get('/api/v1/tickets', viewer, async (ctx) => {
-    const q = ctx.query as Record<string, string | undefined>;
+    const q = queryParams(ctx);
     if (q.state && !(ticketStates as readonly string[]).includes(q.state)) throw new HttpError(400, 'bad_state', `state must be one of ${ticketStates.join(', ')}`);
     const limit = q.limit ? Number(q.limit) : 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'bad_limit', 'limit must be 1..200');
@@ -32,7 +33,7 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/api/v1/tickets/:id', viewer, async (ctx) => {
-    const ticket = await getTicket(pool, ctx.params.id!);
+    const ticket = await getTicket(pool, ticketId(ctx));
     if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id}`);
     ctx.body = { ...summary(ticket), ...(await ticketHistory(pool, ticket.id)) };
   });
@@ -40,7 +41,7 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
   const action = (build: (ctx: Context, body: Record<string, unknown>) => TicketEvent) => async (ctx: Context) => {
     const body = ctx.request.rawBody.length ? jsonBody(ctx) : {};
     const event = build(ctx, body);
-    const ticket = await getTicket(pool, ctx.params.id!);
+    const ticket = await getTicket(pool, ticketId(ctx));
     if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id}`);
     const pipeline = await versions.get(ticket.pipeline.name, ticket.pipeline.version);
     const actor = ctx.state.principal!.id;
@@ -77,7 +78,7 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/api/v1/pipelines/:name/versions', viewer, async (ctx) => {
-    const rows = await pipelineVersionsOf(pool, ctx.params.name!);
+    const rows = textProblem(ctx.params.name!) ? [] : await pipelineVersionsOf(pool, ctx.params.name!);
     if (rows.length === 0) throw new HttpError(404, 'unknown_pipeline', `no pipeline ${ctx.params.name}`);
     ctx.body = { name: ctx.params.name, live: registry.get(ctx.params.name!)?.version ?? null, versions: rows.map((r) => ({ version: r.version, content_hash: r.content_hash, file: r.file, first_loaded_at: r.first_loaded_at, source: r.source })) };
   });
@@ -109,10 +110,31 @@ export function summary(t: StoredTicket) {
   };
 }
 
+/** The query string with one value per parameter: a repeated parameter, or a NUL in a value, is a 400. */
+function queryParams(ctx: Context): Record<string, string | undefined> {
+  const params: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(ctx.query)) {
+    if (Array.isArray(value)) throw new HttpError(400, 'repeated_parameter', `${name} is given ${value.length} times; give it once`);
+    if (value !== undefined && textProblem(value)) throw new HttpError(400, 'bad_parameter', `${name} holds ${textProblem(value)}`);
+    params[name] = value;
+  }
+  return params;
+}
+
+/** A ticket id that cannot be stored names no ticket. */
+function ticketId(ctx: Context): string {
+  const id = ctx.params.id!;
+  if (textProblem(id)) throw new HttpError(404, 'unknown_ticket', 'no such ticket');
+  return id;
+}
+
+/** PostgreSQL's timestamps run from 4713 BC to 294276 AD, but its parser takes only four-digit years of our era. */
+const storableDate = (d: Date) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+
 function date(v: string | undefined, name: string): Date | undefined {
   if (!v) return undefined;
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw new HttpError(400, 'bad_date', `${name} must be an ISO 8601 date or date-time`);
+  if (!storableDate(d)) throw new HttpError(400, 'bad_date', `${name} must be an ISO 8601 date or date-time between the years 1 and 9999`);
   return d;
 }
 
@@ -120,7 +142,15 @@ function cursor(v: string | undefined): { createdAt: string; id: string } | unde
   if (!v) return undefined;
   try {
     const c = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
-    if (typeof c.createdAt === 'string' && typeof c.id === 'string') return c;
+    if (
+      typeof c.createdAt === 'string' &&
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(c.createdAt) &&
+      storableDate(new Date(c.createdAt)) &&
+      typeof c.id === 'string' &&
+      !textProblem(c.id)
+    ) {
+      return { createdAt: new Date(c.createdAt).toISOString(), id: c.id };
+    }
   } catch {
     // fall through
   }

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { UnstorableEvent } from '../../inbox/storable.ts';
 import { decodeDingTalkPush, successReply } from '../../providers/dingtalk/push.ts';
 import type { AppDeps } from '../app.ts';
 import { rawBody } from '../body.ts';
@@ -26,6 +27,11 @@ export function dingTalkCallbackRoutes(router: Router, { config, log, metrics, r
           if (result === 'stored') metrics.eventsReceived.inc({ provider: 'dingtalk', type: event.eventType });
           else metrics.eventsDuplicate.inc({ provider: 'dingtalk' });
         } catch (e) {
+          if (e instanceof UnstorableEvent) {
+            metrics.eventsRefused.inc({ provider: 'dingtalk', reason: 'unstorable' });
+            log.warn({ reason: 'unstorable', event_id: event.eventId.slice(0, 100), ip: ctx.ip }, `DingTalk push refused: ${e.message}`);
+            throw new HttpError(400, 'unstorable', `the event cannot be stored: ${e.message}`);
+          }
           metrics.eventsRefused.inc({ provider: 'dingtalk', reason: 'database_unavailable' });
           log.error({ err: (e as Error).message }, 'could not store a DingTalk event; DingTalk will retry');
           throw new HttpError(503, 'database_unavailable', 'the event could not be stored; retry later');

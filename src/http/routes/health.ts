@@ -2,8 +2,10 @@ import type Router from '@koa/router';
 import { formatText } from '../../pipeline/diagnostic.ts';
 import { databaseHealthy } from '../../store/database.ts';
 import type { AppDeps } from '../app.ts';
+import { metricsReader } from './metrics.ts';
 
-export function healthRoutes(router: Router, { pool, registry, lifecycle, imHealth }: AppDeps): void {
+export function healthRoutes(router: Router, { config, pool, registry, lifecycle, imHealth }: AppDeps): void {
+  const detailed = metricsReader(config.http.metricsToken);
   router.get('/healthz', async (ctx) => {
     const ok = await databaseHealthy(pool);
     ctx.status = ok ? 200 : 503;
@@ -19,6 +21,7 @@ export function healthRoutes(router: Router, { pool, registry, lifecycle, imHeal
     const refused = im.find((p) => p.reason === 'credentials_refused');
     const status = lifecycle.draining ? 'draining' : !(await databaseHealthy(pool)) ? 'database_unavailable' : refused ? 'credentials_refused' : 'ready';
     ctx.status = status === 'ready' ? 200 : 503;
-    ctx.body = { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}) };
+    // With TICKETFLOW_METRICS_TOKEN set, a probe without it learns the status only (no pipeline names or paths).
+    ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}) } : { status };
   });
 }

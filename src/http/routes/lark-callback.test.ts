@@ -152,3 +152,38 @@ function signedRaw(stack: TestStack, body: string): Record<string, string> {
   // Sign the given body with a fresh timestamp and nonce, as Lark would for that body.
   return { ...sealed.headers, 'x-lark-signature': larkSignature(sealed.headers['x-lark-request-timestamp']!, sealed.headers['x-lark-request-nonce']!, 'test-encrypt-key', body) };
 }
+
+describe('Lark intake: an event PostgreSQL cannot store is refused alone', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  /** The sealed request for a plaintext envelope written by hand (JSON.stringify cannot write 60,000 levels). */
+  const sealed = (uuid: string, eventJson: string) => stack.lark.pusher.seal(`{"ts":"1700000000.0","uuid":"${uuid}","token":"test-verification-token","type":"event_callback","event":${eventJson}}`);
+
+  test('200 valid events sent with a NUL, a lone surrogate and 60,000-deep nesting: the 200 are stored, the 3 are 400 unstorable, counted as such', async () => {
+    const good = Array.from({ length: 200 }, (_, i) => stack.lark.pusher.envelope(`evt-batch-${i}`, taskEvent(`INST-B${i % 20}`, { task_id: String(i) })));
+    const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
+    const bad = [
+      stack.lark.pusher.envelope('evt-nul', taskEvent('INST-BAD', { comment: 'a\u0000b' })),
+      stack.lark.pusher.envelope('evt-surrogate', taskEvent('INST-BAD', { comment: 'a\ud800b' })),
+      sealed('evt-deep', JSON.stringify(taskEvent('INST-BAD')).replace(/}$/, `,"extra":${deep}}`)),
+    ];
+    const all = [...good.slice(0, 100), ...bad, ...good.slice(100)];
+    const answers = await Promise.all(all.map((e) => post(stack, e.body, e.headers)));
+    const bads = answers.slice(100, 103);
+    const goods = [...answers.slice(0, 100), ...answers.slice(103)];
+    assert.deepEqual(goods.filter((a) => a.status !== 200), []);
+    assert.deepEqual(bads.map((a) => [a.status, (a.body.error as { code: string }).code]), [[400, 'unstorable'], [400, 'unstorable'], [400, 'unstorable']]);
+    assert.match((bads[0]!.body.error as { message: string }).message, /NUL/);
+    assert.match((bads[1]!.body.error as { message: string }).message, /surrogate/);
+    assert.match((bads[2]!.body.error as { message: string }).message, /nested deeper than 1000 levels/);
+    const { rows } = await stack.runtime.pool.query("SELECT count(*)::int AS n FROM inbound_events WHERE event_id LIKE 'evt-batch-%'");
+    assert.equal(rows[0].n, 200);
+    assert.equal(await stored(stack, 'evt-nul'), 0);
+    assert.equal(await metric(stack, /^ticketflow_events_refused_total\{provider="lark",reason="unstorable"\}/), 3);
+    assert.equal(await metric(stack, /^ticketflow_events_refused_total\{provider="lark",reason="database_unavailable"\}/), 0);
+  });
+});

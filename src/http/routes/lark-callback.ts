@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { UnstorableEvent } from '../../inbox/storable.ts';
 import { decodeLarkCallback } from '../../providers/lark/callback.ts';
 import type { AppDeps } from '../app.ts';
 import { rawBody } from '../body.ts';
@@ -63,6 +64,11 @@ export function larkCallbackRoutes(router: Router, { config, log, metrics, regis
         try {
           result = await inbox.add(event);
         } catch (e) {
+          if (e instanceof UnstorableEvent) {
+            refused('unstorable');
+            log.warn({ reason: 'unstorable', event_id: event.eventId.slice(0, 100), ip: ctx.ip }, `Lark event refused: ${e.message}`);
+            throw new HttpError(400, 'unstorable', `the event cannot be stored: ${e.message}`);
+          }
           refused('database_unavailable');
           log.error({ err: (e as Error).message, event_id: event.eventId }, 'could not store a Lark event; Lark will retry');
           throw new HttpError(503, 'database_unavailable', 'the event could not be stored; retry later');

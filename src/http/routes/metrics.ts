@@ -1,8 +1,25 @@
 import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { safeEqual } from '../../security/constant-time.ts';
 import type { AppDeps } from '../app.ts';
+import { HttpError } from '../errors.ts';
 
-export function metricsRoutes(router: Router, { metrics, pool }: AppDeps): void {
+/** Whether the request may read metrics and readiness details: always without TICKETFLOW_METRICS_TOKEN, else with its Bearer. */
+export function metricsReader(token: string | undefined): (ctx: Context) => boolean {
+  return (ctx) => {
+    if (!token) return true;
+    const auth = ctx.get('authorization');
+    return auth.startsWith('Bearer ') && safeEqual(auth.slice(7), token);
+  };
+}
+
+export function metricsRoutes(router: Router, { config, metrics, pool }: AppDeps): void {
+  const allowed = metricsReader(config.http.metricsToken);
   router.get('/metrics', async (ctx) => {
+    if (!allowed(ctx)) {
+      ctx.set('www-authenticate', 'Bearer realm="metrics"');
+      throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <TICKETFLOW_METRICS_TOKEN>');
+    }
     metrics.dbPoolTotal.set({ state: 'total' }, pool.totalCount);
     metrics.dbPoolTotal.set({ state: 'idle' }, pool.idleCount);
     metrics.dbPoolWaiting.set(pool.waitingCount);

@@ -4,7 +4,7 @@ import type { TicketEvent } from '../../engine/events.ts';
 import { openTicket } from '../../engine/machine.ts';
 import type { Ticket } from '../../engine/ticket.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import type { NeutralInstance } from '../../providers/provider.ts';
+import { ProviderError, type NeutralInstance } from '../../providers/provider.ts';
 import { applyEvent, applyEventAtomically } from '../../tickets/apply.ts';
 import { noteEventOnTicket } from '../../store/sql/inbound-events.ts';
 import { appendAudit, getTicketByInstance, insertTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
@@ -14,22 +14,72 @@ import { inTransaction } from '../transaction.ts';
 
 export const newTicketId = () => `tk_${randomBytes(12).toString('base64url')}`;
 
-export type ProcessEventsPayload = { provider: string; instance_code: string } | { provider: string; instance_codes: string[] };
+/** `failures`: a retry of an instance that failed that many times in a row (scheduled by `backOff`). */
+export type ProcessEventsPayload = { provider: string; instance_code: string; failures?: number } | { provider: string; instance_codes: string[] };
+
+/** An instance that fails is retried after 1 s, doubling up to 1 hour, and given up after 25 failures in a row. */
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_MAX_MS = 3_600_000;
+const MAX_FAILURES = 25;
+
+/**
+ * Per process, the instances whose retry is scheduled: `until` is before the retry can run (it was added with
+ * that delay after `until` was taken), so until then a run for the instance can leave its events to the retry.
+ */
+const retries = new WeakMap<object, Map<string, { until: number; failures: number }>>();
 
 /**
  * Processes every unprocessed event of the instance (or of each instance, one after the other), in stored order.
- * One instance failing does not hold up the others; the job then fails, and its retry finds only that one left.
+ * An instance that fails (its IM read fails, say) backs off on its own: one retry job, later each time, handles
+ * all its events, and the runs for its new events meanwhile end at once without a read. So a flood of events for
+ * instances the IM cannot read costs a few reads each and never holds up the other tickets.
  */
 export async function processEvents(deps: JobDeps, payload: ProcessEventsPayload): Promise<void> {
   const codes = 'instance_codes' in payload ? payload.instance_codes : [payload.instance_code];
-  const failed: Error[] = [];
-  for (const code of codes) await processInstanceEvents(deps, { provider: payload.provider, instance_code: code }).catch((e: Error) => failed.push(e));
-  if (failed.length === 1) throw failed[0];
-  if (failed.length > 1) throw new AggregateError(failed, `${failed.length} instances failed: ${failed.map((e) => e.message).join('; ')}`);
+  const retry = 'instance_code' in payload ? payload.failures : undefined;
+  let scheduled = retries.get(deps.pool);
+  if (!scheduled) retries.set(deps.pool, (scheduled = new Map()));
+  for (const code of codes) {
+    const key = `${payload.provider}:${code}`;
+    // Looked at again once the instance's lock is held: a run that failed meanwhile may have scheduled a retry.
+    const leaveToRetry = () => {
+      const pending = scheduled.get(key);
+      return retry === undefined && pending !== undefined && Date.now() < pending.until;
+    };
+    if (leaveToRetry()) continue;
+    const pending = scheduled.get(key);
+    try {
+      await processInstanceEvents(deps, { provider: payload.provider, instance_code: code }, leaveToRetry);
+      if (scheduled.get(key) === pending) scheduled.delete(key);
+    } catch (e) {
+      await backOff(deps, scheduled, payload.provider, code, (retry ?? scheduled.get(key)?.failures ?? 0) + 1, e as Error);
+    }
+  }
 }
 
-async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }): Promise<void> {
+/** Schedules the instance's retry (or gives up); throws only when even that fails, so the queue retries the run. */
+async function backOff(deps: JobDeps, scheduled: Map<string, { until: number; failures: number }>, provider: string, code: string, failures: number, error: Error): Promise<void> {
+  const key = `${provider}:${code}`;
+  if (failures >= MAX_FAILURES) {
+    scheduled.delete(key);
+    deps.log.error({ provider, instance: code, failures, err: error.message }, 'gave up processing the events of an instance; its next event tries again');
+    return;
+  }
+  const hinted = error instanceof ProviderError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
+  const delayMs = Math.min(BACKOFF_MAX_MS, Math.max(hinted, BACKOFF_FIRST_MS * 2 ** (failures - 1)));
+  const until = Date.now() + delayMs;
+  await deps.pool.query(`SELECT graphile_worker.add_job('process_events', $1::json, run_at => now() + make_interval(secs => $2::float / 1000), max_attempts => 25)`, [
+    JSON.stringify({ provider, instance_code: code, failures }),
+    delayMs,
+  ]);
+  if (scheduled.size > 10_000) for (const [k, v] of scheduled) if (v.until < Date.now()) scheduled.delete(k);
+  scheduled.set(key, { until, failures });
+  deps.log.warn({ provider, instance: code, failures, retry_in_ms: delayMs, err: error.message }, 'processing the events of an instance failed; retrying it later');
+}
+
+async function processInstanceEvents(deps: JobDeps, payload: { provider: string; instance_code: string }, leaveToRetry: () => boolean): Promise<void> {
   await withInstanceLock(deps.pool, payload.provider, payload.instance_code, async () => {
+    if (leaveToRetry()) return;
     const { rows } = await deps.pool.query<{ event_id: string; payload: Record<string, unknown> }>({
       name: 'unprocessed-events',
       text: `SELECT event_id, payload FROM inbound_events WHERE provider = $1 AND (instance_code = $2 OR (instance_code IS NULL AND event_id = $2)) AND processed_at IS NULL ORDER BY seq`,

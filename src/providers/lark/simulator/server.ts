@@ -40,6 +40,11 @@ export interface LarkSimulator {
   loseAnswerOfNext(method: string, path: string): void;
   /** Every issued tenant token expires now (the next call gets 99991663). */
   expireTokens(): void;
+  /**
+   * TEST CONTROL, not Lark behaviour: instance get of these codes answers HTTP `status` (Lark's 1390000 "internal
+   * error" body) after `delayMs`, as an overloaded or broken IM would, until called again without them.
+   */
+  testControlFailInstanceReads(codes: Iterable<string>, options?: { status?: number; delayMs?: number }): void;
   /** How long an authorization code of the sign-in flow stays usable (Lark: 5 minutes). */
   setAuthorizationCodeTtl(ms: number): void;
   /** The app secret changes in the developer console: requests with the old one are refused (10015). */
@@ -71,6 +76,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   let rateLimited = { count: 0, reset: 1 };
   let failures = { count: 0, status: 503 };
   const losing = new Set<string>();
+  let failingReads = { codes: new Set<string>(), status: 500, delayMs: 0 };
   let inflating = { count: 0, bytes: 0 };
   const approveWindow: number[] = [];
 
@@ -158,7 +164,13 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     approveWindow.push(now);
   };
 
-  router.get('/open-apis/approval/v4/instances/:code', approvalApi, (ctx) => {
+  router.get('/open-apis/approval/v4/instances/:code', approvalApi, async (ctx) => {
+    if (failingReads.codes.has(ctx.params.code!)) {
+      await new Promise((r) => setTimeout(r, failingReads.delayMs));
+      ctx.status = failingReads.status;
+      ctx.body = { code: 1390000, msg: 'internal error (test control)' };
+      return;
+    }
     const { nodeIndex: _, ...instance } = model.instance(ctx.params.code!);
     ok(ctx, instance);
   });
@@ -351,6 +363,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     },
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0);
+    },
+    testControlFailInstanceReads(codes, options = {}) {
+      failingReads = { codes: new Set(codes), status: options.status ?? 500, delayMs: options.delayMs ?? 0 };
     },
     setAuthorizationCodeTtl(ms) {
       codeTtlMs = ms;
