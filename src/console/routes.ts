@@ -13,6 +13,7 @@ import { getTicket } from '../store/sql/tickets.ts';
 import { roleOf, SESSION_COOKIE } from './auth.ts';
 import { pickLang } from './i18n.ts';
 import { dashboardPage, pipelinePage, pipelinesPage, signInPage, ticketPage, ticketsPage, type PageContext } from './pages.ts';
+import { cursor, date, queryParams } from '../http/query.ts';
 import { readJsonBounded } from '../security/bounded-body.ts';
 import type { SessionStore } from './session.ts';
 
@@ -149,16 +150,11 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
   });
 
   router.get('/tickets', signedIn, async (ctx) => {
-    const q = ctx.query as Record<string, string | undefined>;
+    // Read as the admin API reads it: a repeated parameter, a NUL, a foreign cursor or an impossible date is a 400.
+    const q = queryParams(ctx);
     const filters = { q: q.q?.trim() || undefined, pipeline: q.pipeline || undefined, state: (ticketStates as readonly string[]).includes(q.state ?? '') ? q.state : undefined, applicant: q.applicant || undefined, from: q.from || undefined, to: q.to || undefined };
-    let after: { createdAt: string; id: string } | undefined;
-    try {
-      after = q.cursor ? JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) : undefined;
-    } catch {
-      after = undefined;
-    }
-    const toDate = (v?: string, endOfDay = false) => (v && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v) + (endOfDay ? 86_400_000 : 0)) : undefined);
-    const result = await listTickets(pool, { ...filters, from: toDate(filters.from), to: toDate(filters.to, true), after, limit: 50 });
+    const to = date(filters.to, 'to');
+    const result = await listTickets(pool, { ...filters, from: date(filters.from, 'from'), to: to && new Date(to.getTime() + 86_400_000), after: cursor(q.cursor), limit: 50 });
     const next = result.next ? `/tickets?${new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: Buffer.from(JSON.stringify(result.next)).toString('base64url') } as Record<string, string>)}` : undefined;
     ctx.body = ticketsPage(page(ctx), result.tickets.map(summary), filters, ticketStates, registry.pipelines().map((p) => p.name), next);
   });
