@@ -40,6 +40,8 @@ export interface LarkSimulator {
   loseAnswerOfNext(method: string, path: string): void;
   /** Every issued tenant token expires now (the next call gets 99991663). */
   expireTokens(): void;
+  /** The next `count` calls answer 99991663 whatever their token (a token Lark revoked). */
+  refuseTokensNext(count: number): void;
   /**
    * TEST CONTROL, not Lark behaviour: instance get of these codes answers HTTP `status` (Lark's 1390000 "internal
    * error" body) after `delayMs`, as an overloaded or broken IM would, until called again without them.
@@ -78,6 +80,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   const losing = new Set<string>();
   let failingReads = { codes: new Set<string>(), status: 500, delayMs: 0 };
   let inflating = { count: 0, bytes: 0 };
+  let refusingTokens = 0;
   const approveWindow: number[] = [];
 
   const app = new Koa();
@@ -148,6 +151,10 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     if (!token) throw new LarkApiError(99991661, 'Missing access token for authorization. Please make a request with token attached.');
     const expires = tokens.get(token);
+    if (refusingTokens > 0) {
+      refusingTokens--;
+      throw new LarkApiError(99991663, 'Invalid access token for authorization. Please make a request with token attached.');
+    }
     if (!expires || expires < Date.now()) throw new LarkApiError(99991663, 'Invalid access token for authorization. Please make a request with token attached.');
     await next();
   };
@@ -366,6 +373,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     },
     testControlFailInstanceReads(codes, options = {}) {
       failingReads = { codes: new Set(codes), status: options.status ?? 500, delayMs: options.delayMs ?? 0 };
+    },
+    refuseTokensNext(count) {
+      refusingTokens = count;
     },
     setAuthorizationCodeTtl(ms) {
       codeTtlMs = ms;

@@ -148,16 +148,11 @@ describe('Lark simulator through the official SDK', () => {
 
   test('a token still refused after its replacement (99991663 twice) is dropped too: the next call fetches another', async () => {
     await api.getApproval('APPROVAL-1');
-    sim.expireTokens();
-    let expireAgain = true;
     const tokenPath = '/open-apis/auth/v3/tenant_access_token/internal';
     const tokens = () => sim.calls.filter((c) => c.path === tokenPath).length;
     const before = tokens();
-    // Every token issued during this call is expired at once: both tries answer 99991663.
-    const interval = setInterval(() => expireAgain && sim.expireTokens(), 1);
+    sim.refuseTokensNext(2);
     await assert.rejects(api.getApproval('APPROVAL-1'), (e: LarkError) => e.code === 99991663 && e.transient);
-    expireAgain = false;
-    clearInterval(interval);
     assert.deepEqual((await api.getApproval('APPROVAL-1')).approval_name, 'Access request');
     assert.equal(tokens() - before, 2, 'one token for the retry, one for the next call: the refused one was not kept');
   });
