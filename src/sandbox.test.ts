@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
 import { startStack, type TestStack } from './testing/runtime.ts';
@@ -42,5 +43,33 @@ describe('a DingTalk-only deployment', () => {
     assert.equal(lark.status, 404);
     assert.equal(((await lark.json()) as { error: { code: string } }).error.code, 'not_configured');
     assert.equal(stack.lark.calls.length, 0, 'nothing is asked of Lark');
+  });
+});
+
+describe('sandbox mode', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ env: { LARK_APP_ID: '' } });
+  });
+  after(() => stack.close());
+  const get = (host: string) =>
+    new Promise<{ status: number; cookie?: string[] }>((resolve, reject) => {
+      const url = new URL(`${stack.runtime.url}/`);
+      request({ host: url.hostname, port: url.port, path: '/', headers: { host } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, cookie: res.headers['set-cookie'] });
+      })
+        .on('error', reject)
+        .end();
+    });
+
+  test('answers only requests addressed to a loopback name: a rebound domain gets 421 and no operator session', async () => {
+    assert.equal(stack.runtime.config.sandbox, true);
+    const local = await get(`localhost:${new URL(stack.runtime.url).port}`);
+    assert.equal(local.status, 200);
+    assert.ok(local.cookie?.some((c) => c.startsWith('tf_session=')), 'the local operator session');
+    const rebound = await get(`rebind.attacker.example:${new URL(stack.runtime.url).port}`);
+    assert.equal(rebound.status, 421);
+    assert.equal(rebound.cookie, undefined);
   });
 });

@@ -17,6 +17,11 @@ test('refused before any request: a host outside TICKETFLOW_ALLOWED_HOSTS, a met
   assert.match(refusal('http://[fd00:ec2::254]/latest/meta-data/', {})!, /metadata/);
   assert.match(refusal('http://[fe80::1]/', {})!, /link-local/);
   assert.match(refusal('http://[::ffff:169.254.1.1]/', {})!, /metadata/);
+  for (const spelling of ['http://[::169.254.169.254]/', 'http://[64:ff9b::169.254.169.254]/', 'http://[::ffff:0:169.254.169.254]/', 'http://[FD00:EC2:0::254]/', 'http://2852039166/', 'http://0xa9.0xfe.0xa9.0xfe/']) {
+    assert.match(refusal(spelling, {})!, /metadata/, spelling);
+  }
+  assert.equal(refusal('http://[2001:db8::1]/', {}), undefined);
+  assert.equal(refusal('http://[::1]:8080/', {}), undefined);
   assert.equal(refusal('http://169.254.169.254/', { allowedHosts: ['169.254.169.254'] }), undefined, 'listed explicitly');
   assert.match(refusal('file:///etc/passwd', {})!, /not called/);
 });

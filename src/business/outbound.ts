@@ -33,16 +33,32 @@ export interface OutboundReply {
 
 /** Link-local (169.254.0.0/16, fe80::/10) and cloud metadata (169.254.169.254, fd00:ec2::254) addresses. */
 export function isMetadataAddress(address: string): boolean {
-  let a = address.toLowerCase().replace(/^::ffff:/, '');
-  // An IPv4-mapped address as URL parsing writes it: ::ffff:a9fe:101 is 169.254.1.1.
-  const mapped = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
-  if (mapped && address.toLowerCase().startsWith('::ffff:')) {
-    const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-    a = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
+  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
   if (isIP(a) === 4) return a.startsWith('169.254.');
-  if (isIP(a) === 6) return /^fe[89ab][0-9a-f]:/.test(a) || a === 'fd00:ec2::254';
-  return false;
+  if (isIP(a) !== 6) return false;
+  const groups = expandIPv6(a);
+  // An IPv4 address inside IPv6: compatible (::/96), mapped (::ffff:0:0/96), SIIT (::ffff:0:0:0/96), NAT64 (64:ff9b::/96).
+  const prefix = groups.slice(0, 6).map((g) => g.toString(16)).join(':');
+  if (['0:0:0:0:0:0', '0:0:0:0:0:ffff', '0:0:0:0:ffff:0', '64:ff9b:0:0:0:0'].includes(prefix)) {
+    const [hi, lo] = [groups[6]!, groups[7]!];
+    return isMetadataAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
+  return (groups[0]! & 0xffc0) === 0xfe80 || groups.join(':') === [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254].join(':');
+}
+
+/** The eight 16-bit groups of an IPv6 address (any spelling Node accepts, a dotted IPv4 tail included). */
+function expandIPv6(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
+    text = `${text.slice(0, -dotted[1]!.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((g) => parseInt(g || '0', 16));
 }
 
 /** An address or host is "listed explicitly" when an entry of TICKETFLOW_ALLOWED_HOSTS names it without a wildcard. */

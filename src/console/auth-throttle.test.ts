@@ -18,14 +18,15 @@ describe('guessing the admin token', () => {
   after(() => stack.close());
   const ask = (bearer: string) => fetch(`${stack.runtime.url}/api/v1/tickets`, { headers: { authorization: `Bearer ${bearer}` } });
 
-  test('ten wrong tokens a minute from one address, then 429 with Retry-After, even for the right token', async () => {
+  test('ten wrong tokens a minute from one address, then 429 with Retry-After; the right token still passes', async () => {
     assert.equal((await ask(token)).status, 200);
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await ask(`guess-${i}`.padEnd(40, '0'))).status);
     assert.deepEqual(statuses, [...Array(10).fill(401), 429, 429]);
-    const limited = await ask(token);
+    const limited = await ask('one-more-guess'.padEnd(40, '0'));
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
     assert.equal(((await limited.json()) as { error: { code: string } }).error.code, 'too_many_failures');
+    assert.equal((await ask(token)).status, 200, 'a guesser sharing the address (a proxy, a NAT) does not lock automation out');
   });
 });

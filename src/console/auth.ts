@@ -39,12 +39,14 @@ export function identify(config: Config, sessions: SessionStore, log: Logger) {
     const auth = ctx.get('authorization');
     if (auth.startsWith('Bearer ')) {
       const token = config.console.adminToken;
-      const wait = throttle.retryAfter(ctx.ip);
-      if (wait > 0) {
-        ctx.set('retry-after', String(wait));
-        throw new HttpError(429, 'too_many_failures', `too many wrong tokens from this address; try again in ${wait} s`);
-      }
+      // The right token always passes: behind a proxy every client shares an address, and a wrong guesser must not
+      // lock automation out. Only wrong tokens are throttled.
       if (!token || !safeEqual(auth.slice(7), token)) {
+        const wait = throttle.retryAfter(ctx.ip);
+        if (wait > 0) {
+          ctx.set('retry-after', String(wait));
+          throw new HttpError(429, 'too_many_failures', `too many wrong tokens from this address; try again in ${wait} s`);
+        }
         throttle.fail(ctx.ip);
         log.warn({ ip: ctx.ip }, 'admin API: wrong bearer token');
         throw new HttpError(401, 'bad_token', 'the bearer token is not TICKETFLOW_ADMIN_TOKEN');

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Context, type Next } from 'koa';
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
 import type { EventInbox } from '../inbox/inbox.ts';
@@ -18,6 +18,7 @@ import { identify } from '../console/auth.ts';
 import { consoleRoutes } from '../console/routes.ts';
 import { SessionStore } from '../console/session.ts';
 import { errorHandler, HttpError } from './errors.ts';
+import { isLoopback } from '../security/loopback.ts';
 import { openApiDocument } from './openapi.ts';
 import { adminApiRoutes } from './routes/admin-api.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -41,6 +42,17 @@ export interface AppDeps {
 }
 
 /** The runtime's HTTP surface (CONTRACTS.md §2): routing and translation only, no business logic. */
+/**
+ * Sandbox mode signs every visitor in as an operator and listens on loopback only; a page whose domain was rebound
+ * to 127.0.0.1 (DNS rebinding) would still reach it from the browser, so a request must also name a loopback host.
+ */
+function loopbackHostOnly() {
+  return async (ctx: Context, next: Next) => {
+    if (!isLoopback(ctx.hostname)) throw new HttpError(421, 'not_loopback', `sandbox mode answers only requests addressed to this machine (localhost, 127.0.0.1, [::1]), not to ${ctx.hostname}`);
+    await next();
+  };
+}
+
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   const router = new Router();
@@ -67,6 +79,7 @@ export function createApp(deps: AppDeps): Koa {
   // What reaches here is a connection that failed under a response (the client left, or timed out sending).
   app.on('error', (e: Error & { code?: string }) => deps.log.debug({ code: e.code, message: e.message }, 'connection error'));
   app.use(errorHandler(deps.log));
+  if (deps.config.sandbox) app.use(loopbackHostOnly());
   app.use(securityHeaders());
   app.use(probes.routes());
   app.use(identify(deps.config, sessions, deps.log));

@@ -11,7 +11,7 @@ export function dingTalkCallbackRoutes(router: Router, { config, log, metrics, r
     const d = config.dingtalk;
     if (!d?.token || !d.aesKey) throw new HttpError(404, 'not_configured', 'DingTalk HTTP push is not configured (DINGTALK_APP_KEY, DINGTALK_TOKEN, DINGTALK_AES_KEY)');
     const settings = { token: d.token, aesKey: d.aesKey, appKey: d.appKey };
-    const outcome = decodeDingTalkPush(ctx.query as Record<string, string | undefined>, ctx.request.rawBody, settings);
+    const outcome = decodeDingTalkPush(ctx.query, ctx.request.rawBody, settings);
     if (outcome.kind === 'refused') {
       metrics.eventsRefused.inc({ provider: 'dingtalk', reason: outcome.reason });
       log.warn({ reason: outcome.reason, ip: ctx.ip }, `DingTalk push refused: ${outcome.message}`);

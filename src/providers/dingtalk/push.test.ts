@@ -25,3 +25,14 @@ test('the simulator pushes with the documented lowercase timestamp query paramet
   const url = new URL(pusher.sealFor('http://127.0.0.1/cb', '{}').url);
   assert.deepEqual([...url.searchParams.keys()].sort(), ['msg_signature', 'nonce', 'timestamp']);
 });
+
+test('a repeated query parameter or a decrypted message that is not an object is a 400, never a 500', () => {
+  const { signature, body } = sealed();
+  const repeated = decodeDingTalkPush({ msg_signature: [signature, 'zz'], timestamp: '1783610513', nonce: 'n1' }, body, settings);
+  assert.deepEqual(repeated.kind === 'refused' && [repeated.status, repeated.reason], [400, 'malformed']);
+  for (const plain of ['null', '[]', '5']) {
+    const encrypt = encryptCallback(settings.aesKey, plain, settings.appKey);
+    const outcome = decodeDingTalkPush({ msg_signature: callbackSignature(settings.token, '1783610513', 'n1', encrypt), timestamp: '1783610513', nonce: 'n1' }, Buffer.from(JSON.stringify({ encrypt })), settings);
+    assert.deepEqual(outcome.kind === 'refused' && [outcome.status, outcome.reason], [400, 'malformed'], plain);
+  }
+});

@@ -23,16 +23,18 @@ export type PushOutcome =
  * it `timeStamp`; a query with `timeStamp` is accepted as well. `msg_signature` is the current page's name,
  * `signature` the older pages'.
  */
-export function decodeDingTalkPush(query: Record<string, string | undefined>, rawBody: Buffer, s: PushSettings): PushOutcome {
+export function decodeDingTalkPush(query: Record<string, string | string[] | undefined>, rawBody: Buffer, s: PushSettings): PushOutcome {
   let body: { encrypt?: unknown };
   try {
     body = JSON.parse(rawBody.toString('utf8'));
   } catch {
     return { kind: 'refused', status: 400, reason: 'malformed', message: 'body is not JSON' };
   }
-  const signature = query.msg_signature ?? query.signature;
-  const timestamp = query.timestamp ?? query.timeStamp;
-  const { nonce } = query;
+  // A repeated parameter is not DingTalk's: one value each, or nothing.
+  const one = (v: string | string[] | undefined) => (typeof v === 'string' ? v : undefined);
+  const signature = one(query.msg_signature) ?? one(query.signature);
+  const timestamp = one(query.timestamp) ?? one(query.timeStamp);
+  const nonce = one(query.nonce);
   if (typeof body?.encrypt !== 'string' || !signature || !timestamp || !nonce) return { kind: 'refused', status: 400, reason: 'malformed', message: 'expected ?msg_signature&timestamp&nonce and {"encrypt"}' };
   if (!verifyCallbackSignature(s.token, timestamp, nonce, body.encrypt, signature)) return { kind: 'refused', status: 401, reason: 'bad_signature', message: 'the signature does not match' };
   let message: string;
@@ -49,6 +51,7 @@ export function decodeDingTalkPush(query: Record<string, string | undefined>, ra
   } catch {
     return { kind: 'refused', status: 400, reason: 'malformed', message: 'the decrypted message is not JSON' };
   }
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return { kind: 'refused', status: 400, reason: 'malformed', message: 'the decrypted message is not a JSON object' };
   if (e.EventType === 'check_url') return { kind: 'check_url' };
   if (e.EventType !== 'bpms_task_change' && e.EventType !== 'bpms_instance_change') return { kind: 'ignored', reason: 'event_type' };
   const instanceCode = String(e.processInstanceId ?? '');
