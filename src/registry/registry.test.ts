@@ -172,4 +172,47 @@ describe('pipeline registry: an unexpected exception checking one file is that f
     assert.deepEqual(registry.pipelines().map((p) => `${p.name}@${p.version}`), ['admin-permission@2', 'sql-change@1']);
     assert.deepEqual(registry.loadErrors(), []);
   });
+
+  test('a missing PIPELINES_DIR is a load error, not an empty set: the last good pipelines stay live; never loaded, the runtime is not ready', async (t) => {
+    const db = await migratedTestDatabase();
+    const parent = await mkdtemp(join(tmpdir(), 'tf-dir-'));
+    const dir = join(parent, 'pipelines');
+    const registry = new PipelineRegistry({ dir, pool: db.pool, log: createLogger('silent'), metrics: createMetrics(), env: () => testSecret, debounceMs: 10 });
+    t.after(async () => {
+      await registry.stop();
+      await db.close();
+      await rm(parent, { recursive: true, force: true });
+    });
+    await registry.start();
+    assert.equal(registry.nothingLoaded, true, 'a mistyped folder: nothing was ever loaded');
+    assert.deepEqual(registry.loadErrors().map((e) => [e.rule, /PIPELINES_DIR cannot be read/.test(e.message)]), [['pipelines-dir', true]]);
+
+    // The folder appears: it is found without a restart, and the pipelines go live.
+    const { mkdir, rename } = await import('node:fs/promises');
+    await mkdir(dir);
+    await writeFile(join(dir, 'admin-permission.yaml'), await readFile(join(repoRoot, 'pipelines/admin-permission.yaml'), 'utf8'));
+    await until('the pipeline live', () => registry.get('admin-permission'), 10_000);
+    assert.equal(registry.nothingLoaded, false);
+    assert.deepEqual(registry.loadErrors(), []);
+
+    // The folder goes away (a bad deploy): the last good set stays live, and the error is reported.
+    await rename(dir, `${dir}.moved`);
+    const loads = registry.loadCount;
+    await registry.reload();
+    assert.ok(registry.loadCount > loads);
+    assert.deepEqual(registry.pipelines().map((p) => p.name), ['admin-permission']);
+    assert.deepEqual(registry.loadErrors().map((e) => e.rule), ['pipelines-dir']);
+    assert.equal(registry.nothingLoaded, false, 'ready: the last good set is live');
+  });
+});
+
+
+test('a runtime started on a PIPELINES_DIR that does not exist answers /readyz 503 no_pipelines, naming the folder', async (t) => {
+  const stack = await startStack({ env: { PIPELINES_DIR: join(tmpdir(), 'tf-no-such-folder') } });
+  t.after(() => stack.close());
+  const res = await fetch(`${stack.runtime.url}/readyz`);
+  assert.equal(res.status, 503);
+  const body = (await res.json()) as { status: string; load_errors: Array<{ rule: string; text: string }> };
+  assert.equal(body.status, 'no_pipelines');
+  assert.match(body.load_errors[0]!.text, /tf-no-such-folder.*PIPELINES_DIR cannot be read/);
 });

@@ -48,6 +48,8 @@ export class PipelineRegistry {
   private loading: Promise<void> | undefined;
   private again = false;
   private loads = 0;
+  /** The folder has been read at least once (a missing or mistyped PIPELINES_DIR never was). */
+  private folderRead = false;
 
   constructor(private readonly options: RegistryOptions) {}
 
@@ -92,6 +94,11 @@ export class PipelineRegistry {
     return [...this.errors.values()].flat();
   }
 
+  /** Nothing can work: PIPELINES_DIR was never readable, so no pipeline was ever loaded. */
+  get nothingLoaded(): boolean {
+    return !this.folderRead && this.live.size === 0;
+  }
+
   /** How many loads have completed (tests wait on it). */
   get loadCount(): number {
     return this.loads;
@@ -124,7 +131,24 @@ export class PipelineRegistry {
   private async loadOnce(): Promise<void> {
     const { dir, pool, log, metrics } = this.options;
     for (const v of await listPipelineVersions(pool)) this.stored.set(`${v.name}@${v.version}`, v);
-    const files = await collectPipelineFiles([dir]).catch(() => [] as string[]);
+    let files: string[];
+    try {
+      files = await collectPipelineFiles([dir]);
+    } catch (e) {
+      // A missing or mistyped PIPELINES_DIR is not an empty set: the last good pipelines stay live, and it is said.
+      const path = displayPath(dir);
+      const failure = fileFailure(path, 'pipelines-dir', `PIPELINES_DIR cannot be read (${(e as Error).message}); the last good pipelines stay live`);
+      if (this.errors.get(path)?.[0]?.message !== failure.message) log.error({ rule: failure.rule, dir }, formatText(failure));
+      this.errors = new Map([[path, [failure]]]);
+      metrics.pipelineLoads.inc({ result: 'error' });
+      metrics.pipelineLoadErrors.set(1);
+      this.loads++;
+      // The watcher may not see a folder that does not exist yet: look again shortly.
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.schedule(), 5_000).unref();
+      return;
+    }
+    this.folderRead = true;
     const errors = new Map<string, Diagnostic[]>();
     const sources: PipelineSource[] = [];
     for (const file of files) {

@@ -19,7 +19,15 @@ export function healthRoutes(router: Router, { config, pool, registry, lifecycle
     // spent quota is reported too, but leaves the runtime ready: intake still works and nothing else would help.
     const im = imHealth?.problems() ?? [];
     const refused = im.find((p) => p.reason === 'credentials_refused');
-    const status = lifecycle.draining ? 'draining' : !(await databaseHealthy(pool)) ? 'database_unavailable' : refused ? 'credentials_refused' : 'ready';
+    const status = lifecycle.draining
+      ? 'draining'
+      : !(await databaseHealthy(pool))
+        ? 'database_unavailable'
+        : refused
+          ? 'credentials_refused'
+          : registry.nothingLoaded
+            ? 'no_pipelines'
+            : 'ready';
     ctx.status = status === 'ready' ? 200 : 503;
     // With TICKETFLOW_METRICS_TOKEN set, a probe without it learns the status only (no pipeline names or paths).
     ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}) } : { status };
