@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ticketStates } from '../engine/ticket.ts';
-import type { AppDeps } from '../http/app.ts';
+import type { AppDeps } from '../http/deps.ts';
 import { rawBody } from '../http/body.ts';
 import { summary, urlsFor } from '../http/routes/admin-api.ts';
 import { definitionCode } from '../registry/registry.ts';

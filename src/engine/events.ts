@@ -1,8 +1,8 @@
-import type { Stage } from './ticket.ts';
+import type { ClosedStatus, Stage } from './ticket.ts';
+
+export type { ClosedStatus };
 
 /** What can happen to a ticket. Every one is a fact already established (by the IM, the business, a clock, an operator). */
-/** How an IM instance ended: approved, rejected, withdrawn, deleted, revoked after approval, or closed by the IM's timeout. */
-export type ClosedStatus = 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' | 'REVERTED' | 'TIMED_OUT';
 
 export type TicketEvent =
   | { type: 'assistant_task_pending'; stage: Stage; taskId: string }

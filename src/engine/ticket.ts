@@ -1,4 +1,3 @@
-import type { ClosedStatus } from './events.ts';
 /** The ticket states of CONTRACTS.md §2: the same identifiers in the API, metrics, logs and console. */
 export const ticketStates = [
   'checking',
@@ -18,6 +17,9 @@ export type TicketState = (typeof ticketStates)[number];
 export const finalStates: ReadonlySet<TicketState> = new Set(['completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'canceled']);
 
 export type Stage = 'check' | 'execute';
+
+/** How an IM instance ended: approved, rejected, withdrawn, deleted, revoked after approval, or closed by the IM's timeout. */
+export type ClosedStatus = 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED' | 'REVERTED' | 'TIMED_OUT';
 
 export interface StageResult {
   result: boolean;

@@ -1,14 +1,5 @@
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
-import type { Pool } from 'pg';
-import type { Config } from '../config.ts';
-import type { EventInbox } from '../inbox/inbox.ts';
-import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
-import type { PipelineRegistry } from '../registry/registry.ts';
-import type { PipelineVersions } from '../registry/versions.ts';
-import type { ImHealth } from '../providers/im-health.ts';
-import type { Provider } from '../providers/provider.ts';
 import { apiTicketRoutes } from './routes/api-tickets.ts';
 import { businessCallbackRoutes } from './routes/business-callback.ts';
 import { dingTalkCallbackRoutes } from './routes/dingtalk-callback.ts';
@@ -26,20 +17,9 @@ import { healthRoutes } from './routes/health.ts';
 import { larkCallbackRoutes } from './routes/lark-callback.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 
-export interface AppDeps {
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  pool: Pool;
-  registry: PipelineRegistry;
-  versions: PipelineVersions;
-  inbox: EventInbox;
-  lifecycle: { draining: boolean };
-  secret(name: string): string | undefined;
-  providers: Partial<Record<string, Provider>>;
-  /** Refused IM credentials or a spent quota: /readyz reports them. */
-  imHealth?: ImHealth;
-}
+import type { AppDeps } from './deps.ts';
+
+export type { AppDeps };
 
 /** The runtime's HTTP surface (CONTRACTS.md §2): routing and translation only, no business logic. */
 /**

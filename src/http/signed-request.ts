@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { signatureHeaders, verifyRequest, verifyRequestV11, type VerifyResult } from '../business/signature.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './deps.ts';
 
 export type SignatureVersion = 'v1.1' | 'v1';
 

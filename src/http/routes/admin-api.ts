@@ -8,7 +8,7 @@ import { definitionCode } from '../../registry/registry.ts';
 import { applyEvent } from '../../tickets/apply.ts';
 import { listTickets, pipelineVersionsOf, ticketHistory, ticketStats } from '../../store/sql/ticket-list.ts';
 import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { cursor, date, queryParams } from '../query.ts';

@@ -10,7 +10,7 @@ import { pascalCase, pipelineClientSchema } from '../../pipeline/client-types.ts
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { appendAudit, getTicket, insertTicket, type StoredTicket } from '../../store/sql/tickets.ts';
 import { jobFor } from '../../tickets/apply.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { liveSecrets, refusalMessage, secretsOf, signatureVersion, verifySigned } from '../signed-request.ts';

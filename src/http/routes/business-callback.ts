@@ -8,7 +8,7 @@ import { inTransaction } from '../../jobs/transaction.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { applyEvent } from '../../tickets/apply.ts';
 import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { liveSecrets, refusalMessage, secretsOf, signatureVersion, verifySigned, type SignatureVersion } from '../signed-request.ts';

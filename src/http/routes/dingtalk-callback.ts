@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { UnstorableEvent } from '../../inbox/storable.ts';
 import { decodeDingTalkPush, successReply } from '../../providers/dingtalk/push.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 

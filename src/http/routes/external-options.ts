@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { OptionsSource, OptionsSourceError, staticOptions } from '../../business/options.ts';
 import { larkOptionsResponse } from '../../providers/lark/options.ts';
 import { safeEqual } from '../../security/constant-time.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { jsonBody, rawBody } from '../body.ts';
 
 /** POST /field/<pipeline>/<field>: Lark's external options (外部选项) for a select widget, within its 3 s budget. */

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { formatText } from '../../pipeline/diagnostic.ts';
 import { databaseHealthy } from '../../store/database.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { metricsReader } from './metrics.ts';
 
 export function healthRoutes(router: Router, { config, pool, registry, lifecycle, imHealth }: AppDeps): void {

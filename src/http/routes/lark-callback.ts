@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { UnstorableEvent } from '../../inbox/storable.ts';
 import { decodeLarkCallback } from '../../providers/lark/callback.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 

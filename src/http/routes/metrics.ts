@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { safeEqual } from '../../security/constant-time.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 
 /** Whether the request may read metrics and readiness details: always without TICKETFLOW_METRICS_TOKEN, else with its Bearer. */

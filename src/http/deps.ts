@@ -1,0 +1,25 @@
+import type { Pool } from 'pg';
+import type { Config } from '../config.ts';
+import type { EventInbox } from '../inbox/inbox.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { PipelineRegistry } from '../registry/registry.ts';
+import type { PipelineVersions } from '../registry/versions.ts';
+import type { ImHealth } from '../providers/im-health.ts';
+import type { Provider } from '../providers/provider.ts';
+
+/** What the HTTP routes need from the runtime. */
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  pool: Pool;
+  registry: PipelineRegistry;
+  versions: PipelineVersions;
+  inbox: EventInbox;
+  lifecycle: { draining: boolean };
+  secret(name: string): string | undefined;
+  providers: Partial<Record<string, Provider>>;
+  /** Refused IM credentials or a spent quota: /readyz reports them. */
+  imHealth?: ImHealth;
+}
