@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { isLoopback } from './security/loopback.ts';
 
-/** The runtime's configuration, read from the environment only (CONTRACTS.md §3). */
+/** The runtime's configuration, read from the environment only (README, "Configuration"). */
 export interface Config {
   databaseUrl?: string;
   dataDir: string;

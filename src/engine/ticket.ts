@@ -1,4 +1,4 @@
-/** The ticket states of CONTRACTS.md §2: the same identifiers in the API, metrics, logs and console. */
+/** The ticket states (README, "Tickets"): the same identifiers in the API, metrics, logs and console. */
 export const ticketStates = [
   'checking',
   'awaiting_check_callback',

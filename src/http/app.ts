@@ -21,7 +21,7 @@ import type { AppDeps } from './deps.ts';
 
 export type { AppDeps };
 
-/** The runtime's HTTP surface (CONTRACTS.md §2): routing and translation only, no business logic. */
+/** The runtime's HTTP surface (README, "The runtime"): routing and translation only, no business logic. */
 /**
  * Sandbox mode signs every visitor in as an operator and listens on loopback only; a page whose domain was rebound
  * to 127.0.0.1 (DNS rebinding) would still reach it from the browser, so a request must also name a loopback host.

@@ -14,7 +14,7 @@ import { HttpError } from '../errors.ts';
 import { cursor, date, queryParams } from '../query.ts';
 import { textProblem } from '../../inbox/storable.ts';
 
-/** The admin API of CONTRACTS.md §2: the console's data and actions as JSON, for operators and automation. */
+/** The admin API (README, "The operator console"): the console's data and actions as JSON, for operators and automation. */
 export function adminApiRoutes(router: Router, deps: AppDeps): void {
   const { pool, registry, versions, config } = deps;
   const viewer = requireRole('viewer');

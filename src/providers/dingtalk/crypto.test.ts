@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { callbackSignature, decryptCallback, encryptCallback, verifyCallbackSignature } from './crypto.ts';
 
-// WeCom's published vector (the scheme is DingTalk's too), from ../shared/reference/dingtalk-wecom.md.
+// WeCom's published test vector for its callback crypto (the WXBizMsgCrypt samples; the scheme is DingTalk's too).
 const vector = {
   token: 'QDG6eK',
   aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
