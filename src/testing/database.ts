@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { installJobSchema } from '../jobs/worker.ts';
 import { createLogger } from '../log.ts';
 import { createPool, migrate } from '../store/database.ts';
+import { insertPipelineVersion } from '../store/sql/pipeline-versions.ts';
 import { scratchDatabase, type ScratchDatabase } from '../store/scratch-database.ts';
 
 export type TestDatabase = ScratchDatabase;
@@ -30,4 +31,11 @@ export async function migratedTestDatabase(poolSize = 4): Promise<MigratedTestDa
       await db.close();
     },
   };
+}
+
+/** A migrated database holding one stored pipeline version, `p`@1 of Lark definition `D`, for tickets to point at. */
+export async function ticketStoreTestDatabase(): Promise<MigratedTestDatabase> {
+  const db = await migratedTestDatabase();
+  await insertPipelineVersion(db.pool, { name: 'p', version: 1, contentHash: 'h', source: '', file: 'p.yaml', provider: 'lark', definitionCode: 'D' });
+  return db;
 }

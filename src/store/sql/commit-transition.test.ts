@@ -2,17 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
 import type { Ticket } from '../../engine/ticket.ts';
-import { migratedTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
+import { ticketStoreTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
 import { commitTransition, type TransitionWrite } from './commit-transition.ts';
-import { insertPipelineVersion } from './pipeline-versions.ts';
 import { getTicket, insertTicket, updateTicket } from './tickets.ts';
 
 let db: MigratedTestDatabase;
 let pool: Pool;
 before(async () => {
-  db = await migratedTestDatabase();
+  db = await ticketStoreTestDatabase();
   pool = db.pool;
-  await insertPipelineVersion(pool, { name: 'p', version: 1, contentHash: 'h', source: '', file: 'p.yaml', provider: 'lark', definitionCode: 'D' });
 });
 after(() => db.close());
 
