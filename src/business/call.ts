@@ -26,7 +26,7 @@ export interface CallInput {
 }
 
 /** A reply larger than this is refused while it is read. */
-export const MAX_REPLY_BYTES = 1 << 20;
+const MAX_REPLY_BYTES = 1 << 20;
 
 /**
  * One signed call to a business endpoint. Sync: a 2xx result object is the decision; anything else is a

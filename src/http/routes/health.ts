@@ -12,22 +12,22 @@ export function healthRoutes(router: Router, { config, pool, registry, lifecycle
     ctx.body = { status: ok ? 'ok' : 'database_unavailable' };
   });
 
+  /** The first reason the runtime cannot take work, in the order an operator should fix them, or 'ready'. */
+  const readiness = async () => {
+    if (lifecycle.draining) return 'draining';
+    if (!(await databaseHealthy(pool))) return 'database_unavailable';
+    // Refused credentials: every IM call fails, so no ticket can move (im_problems names the variable to fix). A
+    // spent quota is reported too, but leaves the runtime ready: intake still works and nothing else would help.
+    if (imHealth?.problems().some((p) => p.reason === 'credentials_refused')) return 'credentials_refused';
+    if (registry.nothingLoaded) return 'no_pipelines';
+    return 'ready';
+  };
+
   router.get('/readyz', async (ctx) => {
     const errors = registry.loadErrors().map((d) => ({ ...d, text: formatText(d) }));
     const pipelines = registry.pipelines().map((p) => ({ name: p.name, version: p.version, file: p.file }));
-    // Refused credentials: every IM call fails, so no ticket can move (the message names the variable to fix). A
-    // spent quota is reported too, but leaves the runtime ready: intake still works and nothing else would help.
     const im = imHealth?.problems() ?? [];
-    const refused = im.find((p) => p.reason === 'credentials_refused');
-    const status = lifecycle.draining
-      ? 'draining'
-      : !(await databaseHealthy(pool))
-        ? 'database_unavailable'
-        : refused
-          ? 'credentials_refused'
-          : registry.nothingLoaded
-            ? 'no_pipelines'
-            : 'ready';
+    const status = await readiness();
     ctx.status = status === 'ready' ? 200 : 503;
     // With TICKETFLOW_METRICS_TOKEN set, a probe without it learns the status only (no pipeline names or paths).
     ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}) } : { status };

@@ -15,9 +15,6 @@ export const LARK = {
   /** 99991663 the tenant_access_token is invalid or expired: drop it, fetch a new one. */
   TOKEN_INVALID: 99991663,
   SUBSCRIPTION_EXISTED: 1390007,
-  INSTANCE_NOT_FOUND: 1390003,
-  /** 1390010 task not found. */
-  TASK_NOT_FOUND: 1390010,
   /** 60012 OpenApiErrorCodeUuidConflict: an instance with this uuid exists already. */
   UUID_CONFLICT: 60012,
   /** 10014 app unauthorized (应用状态不可用: the app is disabled), 10015 wrong app secret. */
@@ -66,8 +63,6 @@ export class LarkError extends Error {
   }
 }
 
-export const SUBSCRIPTION_EXISTED = LARK.SUBSCRIPTION_EXISTED;
-export const TOKEN_INVALID = LARK.TOKEN_INVALID;
 
 export interface LarkApiOptions {
   appId: string;
@@ -118,7 +113,7 @@ export class LarkApi {
       await this.call('approval/v4/approvals/:code/subscribe', () => this.client.approval.v4.approval.subscribe({ path: { approval_code: approvalCode } }));
       return 'subscribed';
     } catch (e) {
-      if (e instanceof LarkError && e.code === SUBSCRIPTION_EXISTED) return 'already';
+      if (e instanceof LarkError && e.code === LARK.SUBSCRIPTION_EXISTED) return 'already';
       throw e;
     }
   }

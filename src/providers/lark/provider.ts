@@ -1,5 +1,5 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { ProviderError, type NeutralEvent, type Provider } from '../provider.ts';
+import { ProviderError, type Provider } from '../provider.ts';
 import { LARK, LarkError, type LarkApi } from './api.ts';
 import { mapLarkForm } from './form.ts';
 import { larkCreateForm, type DefinitionWidget } from './form-create.ts';
