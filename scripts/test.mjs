@@ -12,6 +12,11 @@ const files = entries
   .map((e) => join(e.parentPath, e.name))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+if (files.length === 0) {
+  // Given no file, node --test would look for test files itself, and run the whole suite.
+  console.error(`no test file under src/ matches ${only.join(', ')}`);
+  process.exit(1);
+}
 
 const tapFile = join(tmpdir(), `ticketflow-test-${process.pid}.tap`);
 let passed = 0;

@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (lark && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
     throw new ConfigError('set LARK_VERIFICATION_TOKEN (and preferably LARK_ENCRYPT_KEY): without them Lark callbacks cannot be authenticated');
   }
-  return {
+  return frozenConfig({
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.TICKETFLOW_DATA_DIR || './.data'),
     port,
@@ -132,7 +132,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionSecret: env.TICKETFLOW_SESSION_SECRET || undefined,
       sessionTtlMs: integer(env, 'TICKETFLOW_SESSION_TTL_MS', 8 * 3_600_000),
     },
-  };
+  });
+}
+
+/** A configuration is read, never changed: every object in it is frozen, and a different one is a new object. */
+export function frozenConfig(config: Config): Config {
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const member of Object.values(value)) if (member && typeof member === 'object' && !Object.isFrozen(member)) deepFreeze(member);
+  return Object.freeze(value);
 }
 
 function httpConfig(env: NodeJS.ProcessEnv): Config['http'] {

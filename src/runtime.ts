@@ -1,34 +1,33 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
-import type { Config } from './config.ts';
+import { frozenConfig, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
-import { EventInbox } from './inbox/inbox.ts';
-import { UnstorableEvent } from './inbox/storable.ts';
+import { listenHttp } from './http/server.ts';
+import { startDingTalkStream } from './intake/dingtalk-stream.ts';
+import { EventInbox } from './intake/inbox.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LarkApi } from './providers/lark/api.ts';
 import { larkProvider } from './providers/lark/provider.ts';
 import { DingTalkApi } from './providers/dingtalk/api.ts';
 import { dingTalkProvider } from './providers/dingtalk/provider.ts';
-import { DINGTALK_GATEWAY_URL, StreamIntake, streamEvent } from './providers/dingtalk/stream.ts';
 import type { JobDeps } from './jobs/deps.ts';
-import { definitionForPipeline } from './providers/lark/simulator/from-pipeline.ts';
-import { startLarkSimulator, type LarkSimulator } from './providers/lark/simulator/server.ts';
+import type { LarkSimulator } from './providers/lark/simulator/server.ts';
 import { LarkSubscriber } from './providers/lark/subscriber.ts';
 import { ImHealth } from './providers/im-health.ts';
 import { definitionCode, PipelineRegistry } from './registry/registry.ts';
+import { startSandbox } from './sandbox/sandbox.ts';
 import { createPool, migrate } from './store/database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './store/embedded.ts';
-import { insertEventsWithEffects } from './store/sql/insert-events-with-effects.ts';
-import { installJobSchema, startJobWorker, taskHandlers } from './jobs/worker.ts';
-import { LocalDispatch } from './jobs/local-dispatch.ts';
-import { attachDispatch } from './jobs/transaction.ts';
-import { PipelineVersions } from './registry/versions.ts';
+import { installJobSchema } from './store/job-schema.ts';
+import { CheckSettled } from './store/check-settled.ts';
+import { Outbox } from './effects/outbox.ts';
+import { startJobWorker, taskHandlers } from './jobs/worker.ts';
+import { Tickets } from './tickets/tickets.ts';
+import type { PipelineVersions } from './registry/versions.ts';
 
 export interface Runtime {
   url: string;
+  /** The configuration in effect: the loaded one with the sandbox's Lark settings and the public URL of the bound port. */
   config: Config;
   pool: Pool;
   metrics: Metrics;
@@ -45,7 +44,7 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
+export async function startRuntime(loaded: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const env = options.env ?? process.env;
   const metrics = createMetrics();
   const cleanup: Array<() => Promise<void>> = [];
@@ -54,9 +53,9 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   };
   try {
     let embedded: EmbeddedDatabase | undefined;
-    let url = config.databaseUrl;
+    let url = loaded.databaseUrl;
     if (!url) {
-      embedded = await startEmbedded(config.dataDir, log);
+      embedded = await startEmbedded(loaded.dataDir, log);
       cleanup.push(() => embedded!.stop());
       url = embedded.url;
     } else {
@@ -65,35 +64,21 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     await migrate(url, log);
     // Up to 2 × concurrency runners (effects run in process, and queue jobs) may each hold an instance lock's
     // connection while they query on another: room for all of them, and more.
-    const pool = createPool(url, 2 * config.workerConcurrency + 20);
+    const pool = createPool(url, 2 * loaded.workerConcurrency + 20);
     cleanup.push(() => pool.end());
     await installJobSchema(pool);
-    const versions = new PipelineVersions(pool);
 
-    const secrets = new Map<string, string>();
-    let simulator: LarkSimulator | undefined;
-    if (config.sandbox) {
-      simulator = await startLarkSimulator({ encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex'), approveRatePerMinute: config.lark.ratePerMinute });
-      cleanup.push(() => simulator!.close());
-      Object.assign(config.lark, {
-        baseUrl: simulator.url,
-        appId: simulator.options.appId,
-        appSecret: simulator.options.appSecret,
-        encryptKey: simulator.options.encryptKey,
-        verificationToken: simulator.options.verificationToken,
-        assistantUserId: config.lark.assistantUserId ?? 'ticketflow-assistant',
-      });
-      log.warn(`SANDBOX MODE: no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), so Lark is the built-in simulator at ${simulator.url} (play the requester and approvers through its /_sim routes), every visitor of the console is a local operator and unset pipeline secrets are random. It listens on loopback only. Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN/LARK_ENCRYPT_KEY (or the DINGTALK_* variables) to talk to an IM.`);
-    }
-    const secretOf = (name: string) => {
-      const value = env[name];
-      if (value || !config.sandbox) return value;
-      if (!secrets.has(name)) {
-        secrets.set(name, randomBytes(32).toString('hex'));
-        log.warn({ variable: name }, 'SANDBOX MODE: the pipeline secret is not set; using a random one for this run');
-      }
-      return secrets.get(name);
-    };
+    const sandbox = loaded.sandbox ? await startSandbox(loaded.lark, log) : undefined;
+    if (sandbox) cleanup.push(() => sandbox.close());
+    const server = await listenHttp(loaded.port, loaded.host, loaded.http);
+    cleanup.push(() => server.close(0));
+    const config = frozenConfig({
+      ...loaded,
+      // Without PUBLIC_URL the default follows the port actually bound (PORT=0 picks a free one).
+      publicUrl: env.PUBLIC_URL ? loaded.publicUrl : `http://localhost:${server.port}`,
+      lark: { ...loaded.lark, ...sandbox?.lark },
+    });
+    const secretOf = (name: string) => (sandbox && !env[name] ? sandbox.secret(name) : env[name]);
 
     const imHealth = new ImHealth(log, metrics);
     // A DingTalk-only deployment has no Lark: no client, no subscriptions, and its callback route answers 404.
@@ -107,106 +92,49 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       metrics,
       env: secretOf,
       onLive(live) {
-        for (const p of live) versions.remember(p.pipeline);
         const larkPipelines = live.filter((p) => p.pipeline.provider.type === 'lark');
-        if (simulator) {
-          for (const p of larkPipelines) {
-            if (!simulator.model.definitions.has(definitionCode(p.pipeline))) simulator.model.defineApproval(definitionForPipeline(p.pipeline, config.lark.assistantUserId!));
-          }
-        }
+        sandbox?.define(larkPipelines.map((p) => p.pipeline));
         subscriber?.ensure(larkPipelines.map((p) => definitionCode(p.pipeline)));
       },
     });
     await registry.start();
     cleanup.push(() => registry.stop());
 
-    const providers: JobDeps['providers'] = lark ? { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant') } : {};
+    const providers: JobDeps['providers'] = lark ? { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant', config.lark.ratePerMinute) } : {};
     if (config.dingtalk) {
       providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') }), config.dingtalk.assistantUserId);
     }
-    const deps: JobDeps = { config, pool, log, metrics, registry, versions, providers, secret: secretOf };
+    const outbox = new Outbox(pool, log, { outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }), backlog: (size) => metrics.effectsBacklog.set(size) });
+    const tickets = new Tickets(pool, outbox, metrics);
+    const checkSettled = new CheckSettled(pool, log);
+    cleanup.push(() => checkSettled.stop());
+    const deps: JobDeps = { config, pool, log, metrics, registry, versions: registry.versions, providers, tickets, outbox, secret: secretOf };
     // TICKETFLOW_WORKER_CONCURRENCY=0: a replica that takes events and serves the console and API, and leaves
     // every effect to the job queue, for the replicas that run work.
-    const dispatch = config.workerConcurrency > 0 ? new LocalDispatch(pool, taskHandlers(deps), config.workerConcurrency, log, {
-      outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }),
-      backlog: (size) => metrics.effectsBacklog.set(size),
-    }) : undefined;
-    if (dispatch) {
-      const jobs = await startJobWorker(deps, dispatch);
+    if (config.workerConcurrency > 0) {
+      const handlers = taskHandlers(deps);
+      const dispatch = outbox.runHere(handlers, config.workerConcurrency);
+      const jobs = await startJobWorker(deps, handlers, dispatch);
       cleanup.push(() => withGrace(jobs.stop(), config.shutdownGraceMs, () => log.warn('jobs still running at the end of the grace period; other replicas will take them over')));
-      attachDispatch(pool, dispatch);
       cleanup.push(() => withGrace(dispatch.stop(), config.shutdownGraceMs, () => log.warn('effects still running at the end of the grace period; other replicas will take them over')));
     } else {
       log.info('TICKETFLOW_WORKER_CONCURRENCY is 0: this replica runs no effects; the job queue holds them for the others');
     }
 
     const inbox = new EventInbox(pool, {
-      insert: async (db, events) => {
-        const { stored, effects } = await insertEventsWithEffects(db, events, dispatch?.id);
-        dispatch?.run(effects);
-        return stored;
-      },
+      outbox,
       onBatch: (n) => metrics.inboxBatchSize.observe(n),
     });
     if (config.dingtalk?.eventMode === 'stream') {
-      const stream = new StreamIntake(config.dingtalk.streamUrl ?? DINGTALK_GATEWAY_URL, { clientId: config.dingtalk.appKey, clientSecret: config.dingtalk.appSecret }, async (message) => {
-        const unstorable = (why: string, eventId?: string) => {
-          metrics.eventsRefused.inc({ provider: 'dingtalk', reason: 'unstorable' });
-          log.warn({ reason: 'unstorable', event_id: eventId?.slice(0, 100) }, `DingTalk Stream event dropped: ${why}`);
-          return 'ack' as const;
-        };
-        let event;
-        try {
-          event = streamEvent(message);
-        } catch (e) {
-          return unstorable(`it cannot be read: ${(e as Error).message}`, message.headers.eventId);
-        }
-        if (!event || !event.definitionCode || !registry.knowsDefinition('dingtalk', event.definitionCode)) {
-          metrics.eventsIgnored.inc({ provider: 'dingtalk', reason: event ? 'unknown_definition' : 'event_type' });
-          return 'ack';
-        }
-        let result;
-        try {
-          result = await inbox.add(event);
-        } catch (e) {
-          if (e instanceof UnstorableEvent) return unstorable(e.message, event.eventId);
-          throw e;
-        }
-        if (result === 'stored') metrics.eventsReceived.inc({ provider: 'dingtalk', type: event.eventType });
-        else metrics.eventsDuplicate.inc({ provider: 'dingtalk' });
-        return 'ack';
-      });
-      void stream.connect();
+      const stream = startDingTalkStream({ log, metrics, registry, inbox }, config.dingtalk);
       cleanup.push(async () => stream.disconnect());
-      log.info('DingTalk events arrive over Stream mode');
     }
 
     const lifecycle = { draining: false };
-    const app = createApp({ config, log, metrics, pool, registry, versions, inbox, lifecycle, secret: secretOf, providers, imHealth });
-    let inFlight = 0;
-    let idle: (() => void) | undefined;
-    const handle = app.callback();
-    // A client that sends its request slowly, or never, is answered 408 and let go; past maxConnections new
-    // connections are dropped at once (the check interval bounds how late a timeout is noticed).
-    const { headersTimeoutMs, requestTimeoutMs, maxConnections } = config.http;
-    const server: Server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) }, (req, res) => {
-      inFlight++;
-      res.on('close', () => {
-        if (--inFlight === 0) idle?.();
-      });
-      void handle(req, res);
-    });
-    server.keepAliveTimeout = 5_000;
-    server.maxConnections = maxConnections;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, resolve);
-    });
-    const { port } = server.address() as AddressInfo;
-    const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    // Without PUBLIC_URL the default follows the port actually bound (PORT=0 picks a free one).
-    if (!env.PUBLIC_URL) config.publicUrl = `http://localhost:${port}`;
-    simulator?.setCallbackUrl(`${url0}/api/v1/lark/callback`);
+    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth });
+    server.serve(app.callback());
+    const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+    sandbox?.pushTo(url0);
     log.info({ url: url0, pipelines: registry.pipelines().length }, 'Ticketflow is serving');
 
     let stopping: Promise<void> | undefined;
@@ -216,20 +144,14 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
       pool,
       metrics,
       registry,
-      versions,
+      versions: registry.versions,
       inbox,
-      simulator,
+      simulator: sandbox?.simulator,
       stop() {
         stopping ??= (async () => {
           lifecycle.draining = true;
           log.info('draining: readyz answers 503, finishing work in flight');
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeIdleConnections();
-          if (inFlight > 0) {
-            await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, config.shutdownGraceMs).unref())]);
-          }
-          server.closeAllConnections();
-          await closed;
+          await server.close(config.shutdownGraceMs);
           await inbox.drain();
           await undo();
           log.info('stopped');

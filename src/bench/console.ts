@@ -2,6 +2,8 @@ import pg from 'pg';
 import { createLogger } from '../log.ts';
 import { createPool, migrate } from '../store/database.ts';
 import { scratchDatabase } from '../store/scratch-database.ts';
+import { roundTrip } from '../store/bench/round-trip.ts';
+import { seedConsoleTickets, ticketAtOffset } from '../store/bench/seed-console-tickets.ts';
 import { freePort, startServe } from '../testing/process.ts';
 import { fmt, percentile } from './stats.ts';
 
@@ -15,19 +17,9 @@ export async function benchConsole(): Promise<void> {
   const token = 'bench-admin-token-'.padEnd(40, 'x');
   await migrate(db.url, createLogger('silent'));
   const pool = createPool(db.url, 4);
-  await pool.query(`INSERT INTO pipeline_versions (name, version, content_hash, source, file, provider, definition_code) VALUES ('bench', 1, 'h', 'x', 'x', 'lark', 'B')`);
-  await pool.query(
-    `INSERT INTO tickets (id, pipeline_name, pipeline_version, provider, definition_code, instance_code, state, data, created_at)
-     SELECT 'tk_' || lpad(g::text, 7, '0'), 'bench', 1, 'lark', 'B', 'INST-' || g,
-            (ARRAY['completed','completed','completed','in_approval','rejected_by_check','needs_operator'])[1 + g % 6],
-            jsonb_build_object('applicant', jsonb_build_object('user_id', 'u' || (g % 500)), 'fields', jsonb_build_object('system', 'crm'), 'tasks', '{}'::jsonb, 'results', '{}'::jsonb),
-            now() - make_interval(secs => g * 30)
-     FROM generate_series(1, $1) g`,
-    [count],
-  );
-  await pool.query('ANALYZE tickets');
-  const deep = await pool.query(`SELECT created_at, id FROM tickets ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`, [Math.floor(count * 0.9)]);
-  const deepState = await pool.query(`SELECT created_at, id FROM tickets WHERE state = 'completed' ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`, [Math.floor(count * 0.45)]);
+  await seedConsoleTickets(pool, count);
+  const deep = await ticketAtOffset(pool, Math.floor(count * 0.9));
+  const deepState = await ticketAtOffset(pool, Math.floor(count * 0.45), 'completed');
   const cursorOf = (r: { created_at: Date; id: string }) => Buffer.from(JSON.stringify({ createdAt: r.created_at.toISOString(), id: r.id })).toString('base64url');
 
   const serve = await startServe({ DATABASE_URL: db.url, TICKETFLOW_ADMIN_TOKEN: token, PIPELINES_DIR: '/nonexistent', LOG_LEVEL: 'error' }, await freePort());
@@ -44,7 +36,7 @@ export async function benchConsole(): Promise<void> {
     };
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    const select1 = await time(300, () => client.query('SELECT 1'));
+    const select1 = await time(300, () => roundTrip(client));
     await client.end();
     const get = (query: string) => async () => {
       const res = await fetch(`${serve.url}/api/v1/tickets?${query}`, { headers: { authorization: `Bearer ${token}` } });
@@ -54,9 +46,9 @@ export async function benchConsole(): Promise<void> {
     };
     const cases: Array<[string, string]> = [
       ['first page (50)', 'limit=50'],
-      ['deep page, 90% in (keyset)', `limit=50&cursor=${cursorOf(deep.rows[0])}`],
+      ['deep page, 90% in (keyset)', `limit=50&cursor=${cursorOf(deep)}`],
       ['state=completed, first page', 'limit=50&state=completed'],
-      ['state=completed, deep page', `limit=50&state=completed&cursor=${cursorOf(deepState.rows[0])}`],
+      ['state=completed, deep page', `limit=50&state=completed&cursor=${cursorOf(deepState)}`],
       ['applicant filter', 'limit=50&applicant=u42'],
     ];
     console.log(`\n## console — GET /api/v1/tickets over HTTP at ${count.toLocaleString('en')} tickets (runtime in its own process; ${process.env.DATABASE_URL ? 'the PostgreSQL of DATABASE_URL' : 'an embedded PostgreSQL'})`);

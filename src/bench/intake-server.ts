@@ -11,6 +11,7 @@ import { createLogger } from '../log.ts';
 import { decodeLarkCallback } from '../providers/lark/callback.ts';
 import { startRuntime } from '../runtime.ts';
 import { createPool, migrate } from '../store/database.ts';
+import { insertEventNaively } from '../store/bench/insert-event-naively.ts';
 import { repoRoot } from '../testing/cli.ts';
 
 import { benchKeys } from './keys.ts';
@@ -55,15 +56,7 @@ async function main(): Promise<void> {
           ctx.status = 400;
           return;
         }
-        const e = outcome.event;
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
-          await client.query('INSERT INTO inbound_events (provider, event_id, event_type, definition_code, instance_code, payload) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING', [e.provider, e.eventId, e.eventType, e.definitionCode, e.instanceCode, JSON.stringify(e.payload)]);
-          await client.query('COMMIT');
-        } finally {
-          client.release();
-        }
+        await insertEventNaively(pool, outcome.event);
         ctx.body = {};
       });
     }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import type { JobDeps } from '../jobs/deps.ts';
 import { reconcileTicketTask } from '../jobs/tasks/reconcile.ts';
-import { installJobSchema } from '../jobs/worker.ts';
+import { Outbox } from '../effects/outbox.ts';
+import { Tickets } from '../tickets/tickets.ts';
+import { installJobSchema } from '../store/job-schema.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
 import { checkPipelines } from '../pipeline/check.ts';
@@ -14,9 +16,10 @@ import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simula
 import { PipelineVersions } from '../registry/versions.ts';
 import { createPool, migrate } from '../store/database.ts';
 import { scratchDatabase } from '../store/scratch-database.ts';
+import { latestTicketUpdate } from '../store/bench/ticket-counts.ts';
 import { dueReconciles, type ReconcilePolicy } from '../store/sql/due-reconciles.ts';
-import { insertPipelineVersion } from '../store/sql/pipeline-versions.ts';
-import { insertTicket } from '../store/sql/tickets.ts';
+import { insertPipelineVersion } from '../store/sql/insert-pipeline-version.ts';
+import { insertTicket } from '../store/sql/insert-ticket.ts';
 import { repoRoot } from '../testing/cli.ts';
 import { fmt } from './stats.ts';
 
@@ -62,16 +65,18 @@ async function waitingCost(count: number, days: number, policy: ReconcilePolicy)
       lark.model.approveTask({ approval_code: instance.approval_code, instance_code: instance.instance_code, user_id: 'assistant', task_id: check.id });
       await insertTicket(pool, { id: `tk_bench_${i}`, pipeline: { name: pipeline.metadata.name, version: pipeline.metadata.version }, provider: 'lark', definitionCode: instance.approval_code, instanceCode: instance.instance_code, state: 'in_approval', attempts: 1, applicant: { user_id: `u${i}` }, fields: {}, tasks: { check: check.id }, results: { check: { result: true } } });
     }
+    const metrics = createMetrics();
     const deps = {
       config: loadConfig({}),
       pool,
       log,
-      metrics: createMetrics(),
+      metrics,
+      tickets: new Tickets(pool, new Outbox(pool, log), metrics),
       versions: new PipelineVersions(pool),
       providers: { lark: larkProvider(new LarkApi({ appId: lark.options.appId, appSecret: lark.options.appSecret, baseUrl: lark.url, log }), 'assistant') },
       secret: () => undefined,
     } as unknown as JobDeps;
-    const t0 = (await pool.query('SELECT max(updated_at) AS t FROM tickets')).rows[0].t.getTime();
+    const t0 = (await latestTicketUpdate(pool)).getTime();
     const reads = () => lark.calls.filter((c) => c.method === 'GET' && c.path.startsWith('/open-apis/approval/v4/instances/')).length;
     const before = reads();
     const started = performance.now();

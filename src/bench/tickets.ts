@@ -8,6 +8,7 @@ import { createPool } from '../store/database.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { repoRoot } from '../testing/cli.ts';
 import { scratchDatabase } from '../store/scratch-database.ts';
+import { completedTickets, stuckTicketReport } from '../store/bench/ticket-counts.ts';
 import { ADMIN, adminForm, until } from '../testing/flow.ts';
 import { freePort, startServe } from '../testing/process.ts';
 import { checkPipelines } from '../pipeline/check.ts';
@@ -93,7 +94,7 @@ export async function benchTickets(): Promise<void> {
     }
     await until('all approved in Lark', () => codes.every((c) => lark.model.instance(c).status === 'APPROVED'), 300_000);
     const seconds = (Date.now() - started) / 1000;
-    const { rows } = await pool.query("SELECT count(*)::int AS n FROM tickets WHERE state = 'completed'");
+    const completed = await completedTickets(pool);
     const latencies = codes.map((c) => arrivals.get(c)! - emitted.get(c)!).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
     // One ticket at a time: the latency of the path itself, without a backlog.
     const quiet: number[] = [];
@@ -105,7 +106,7 @@ export async function benchTickets(): Promise<void> {
     quiet.sort((a, b) => a - b);
     console.log(`\n## tickets end to end — ${count} tickets submitted at once to the simulator (unthrottled), runtime in its own process on ${process.env.DATABASE_URL ? 'the PostgreSQL of DATABASE_URL' : 'an embedded PostgreSQL'}`);
     console.log(`   each: check call → approve check task → execute call → approve execute task → instance approved (no human node)`);
-    console.log(`measured  ${fmt(count / seconds, 0)} tickets/s to completion (${rows[0].n} completed in ${fmt(seconds, 1)} s; target ≥ 200/s)`);
+    console.log(`measured  ${fmt(count / seconds, 0)} tickets/s to completion (${completed} completed in ${fmt(seconds, 1)} s; target ≥ 200/s)`);
     console.log(`measured  check-task event emitted → business receives the check call: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms (targets < 10 / < 50 ms; under the full burst)`);
     console.log(`measured  the same, one ticket at a time (30 tickets): p50 ${fmt(percentile(quiet, 50))} ms, p99 ${fmt(percentile(quiet, 99))} ms`);
     console.log(`baseline  one signed POST to the business service: p50 ${fmt(percentile(hop, 50))} ms, p99 ${fmt(percentile(hop, 99))} ms`);
@@ -113,10 +114,8 @@ export async function benchTickets(): Promise<void> {
   } catch (e) {
     const stuck = [...lark.model.instances.values()].filter((i) => i.status !== 'APPROVED');
     for (const i of stuck.slice(0, 3)) {
-      const t = await pool.query('SELECT id, state, stage, attempts, data FROM tickets WHERE instance_code = $1', [i.instance_code]);
-      const ev = await pool.query('SELECT event_id, event_type, processed_at IS NOT NULL AS done, payload->\'event\'->>\'status\' AS status FROM inbound_events WHERE instance_code = $1 ORDER BY seq', [i.instance_code]);
-      const jobs = await pool.query('SELECT task_identifier, key, run_at, attempts, last_error, locked_by FROM graphile_worker.jobs');
-      console.error(JSON.stringify({ instance: i.instance_code, lark: i.task_list.map((x) => [x.user_id, x.custom_node_id, x.status]), deliveries: lark.pusher.deliveries.filter((d) => d.instanceCode === i.instance_code).map((d) => [d.event.type, d.event.status, d.status, d.attempts, d.lastStatus]), ticket: t.rows[0], events: ev.rows, jobs: jobs.rows.slice(0, 5) }, null, 1));
+      const report = await stuckTicketReport(pool, i.instance_code);
+      console.error(JSON.stringify({ instance: i.instance_code, lark: i.task_list.map((x) => [x.user_id, x.custom_node_id, x.status]), deliveries: lark.pusher.deliveries.filter((d) => d.instanceCode === i.instance_code).map((d) => [d.event.type, d.event.status, d.status, d.attempts, d.lastStatus]), ...report }, null, 1));
     }
     throw e;
   } finally {

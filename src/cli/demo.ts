@@ -8,7 +8,8 @@ import { startAdminService } from '../examples/admin-service.ts';
 import { createLogger } from '../log.ts';
 import { startRuntime } from '../runtime.ts';
 import { scratchDatabase } from '../store/scratch-database.ts';
-import { getTicketByInstance } from '../store/sql/tickets.ts';
+import { getTicketByInstance } from '../store/sql/get-ticket-by-instance.ts';
+import { ticketHistory } from '../store/sql/ticket-history.ts';
 import { help } from './validate.ts';
 import { parse, type Command } from './usage.ts';
 
@@ -59,7 +60,7 @@ requester reads in Lark: one that is granted, one the check rejects, one whose e
         for (let i = 0; i < 600; i++) {
           const ticket = await getTicketByInstance(runtime.pool, 'lark', code);
           if (ticket) {
-            const { rows } = await runtime.pool.query("SELECT event, to_state FROM ticket_audit WHERE ticket_id = $1 AND event <> 'im_task' ORDER BY id", [ticket.id]);
+            const rows = (await ticketHistory(runtime.pool, ticket.id)).audit.filter((r) => r.event !== 'im_task');
             for (const r of rows.slice(printed)) say(`[ticketflow]  ${ticket.id}: ${r.event} → ${r.to_state}`);
             printed = rows.length;
           }

@@ -1,7 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { digestEqual } from '../security/constant-time.ts';
-import { insertSession, liveSession, revokeSession, revokeUserSessions } from '../store/sql/console-sessions.ts';
+import { insertSession } from '../store/sql/insert-session.ts';
+import { liveSession } from '../store/sql/live-session.ts';
+import { revokeSession } from '../store/sql/revoke-session.ts';
+import { revokeUserSessions } from '../store/sql/revoke-user-sessions.ts';
 
 export type Role = 'operator' | 'viewer';
 

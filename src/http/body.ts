@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
-import { jsonbProblem } from '../inbox/storable.ts';
+import { jsonbProblem } from '../intake/storable.ts';
 import { HttpError } from './errors.ts';
 
 declare module 'koa' {

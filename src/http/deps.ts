@@ -1,12 +1,14 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
-import type { EventInbox } from '../inbox/inbox.ts';
+import type { EventInbox } from '../intake/inbox.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PipelineRegistry } from '../registry/registry.ts';
 import type { PipelineVersions } from '../registry/versions.ts';
 import type { ImHealth } from '../providers/im-health.ts';
 import type { Provider } from '../providers/provider.ts';
+import type { CheckSettled } from '../store/check-settled.ts';
+import type { Tickets } from '../tickets/tickets.ts';
 
 /** What the HTTP routes need from the runtime. */
 export interface AppDeps {
@@ -17,6 +19,10 @@ export interface AppDeps {
   registry: PipelineRegistry;
   versions: PipelineVersions;
   inbox: EventInbox;
+  /** The only door to ticket state. */
+  tickets: Tickets;
+  /** Tells a create request of the ticket API that its check ended. */
+  checkSettled: CheckSettled;
   lifecycle: { draining: boolean };
   secret(name: string): string | undefined;
   providers: Partial<Record<string, Provider>>;

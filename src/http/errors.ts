@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { isDataError } from '../inbox/storable.ts';
+import { isDataError } from '../intake/storable.ts';
 import type { Logger } from '../log.ts';
 
 /** An error with the HTTP status and the machine-readable code the caller gets. */

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { textProblem } from '../inbox/storable.ts';
+import { textProblem } from '../intake/storable.ts';
 import { HttpError } from './errors.ts';
 
 /** The query string with one value per parameter: a repeated parameter, or a NUL in a value, is a 400. */

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { FakeBusiness } from '../testing/business.ts';
 import { ADMIN, adminForm, submit, until } from '../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
-import { getTicketByInstance } from '../store/sql/tickets.ts';
+import { getTicketByInstance } from '../store/sql/get-ticket-by-instance.ts';
 
 /** Plays the human approvers: approves every pending manager task as it appears. */
 function approveManagersContinuously(stack: TestStack): () => void {

@@ -1,16 +1,20 @@
 import { hostname } from 'node:os';
-import { Logger as WorkerLogger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
-import type { Pool } from 'pg';
+import { Logger as WorkerLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import type { LocalDispatch } from '../effects/dispatch.ts';
+import type { TaskHandlers, TaskName, TaskPayloads } from '../effects/tasks.ts';
 import type { Logger } from '../log.ts';
+import { beatWorkers } from '../store/sql/beat-workers.ts';
+import { forgetWorkers } from '../store/sql/forget-workers.ts';
+import { handOverOrphanedEffects } from '../store/sql/hand-over-orphaned-effects.ts';
+import { releaseDeadWorkers } from '../store/sql/release-dead-workers.ts';
 import type { JobDeps } from './deps.ts';
-import type { LocalDispatch, TaskHandlers } from './local-dispatch.ts';
-import { handOverOrphanedEffects } from '../store/sql/pending-effects.ts';
+import { InstanceRetries } from './instance-retries.ts';
 import { callBusinessTask } from './tasks/call-business.ts';
 import { commentTask } from './tasks/comment.ts';
 import { createInstanceTask } from './tasks/create-instance.ts';
+import { decideTaskTask } from './tasks/decide-task.ts';
 import { notifyTask } from './tasks/notify.ts';
-import { decideTaskTask, type DecidePayload } from './tasks/decide-task.ts';
-import { processEvents, type ProcessEventsPayload } from './tasks/process-event.ts';
+import { processEvents } from './tasks/process-event.ts';
 import { reconcileTask, reconcileTicketTask } from './tasks/reconcile.ts';
 import { stageDeadlineTask } from './tasks/stage-deadline.ts';
 
@@ -23,62 +27,42 @@ export interface JobWorker {
   stop(): Promise<void>;
 }
 
-/**
- * Installs or upgrades graphile-worker's schema. Its installer is not safe when two replicas start on an empty
- * database at once (both CREATE SCHEMA), so replicas take turns under an advisory lock.
- */
-export async function installJobSchema(pool: Pool): Promise<void> {
-  const lock = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await lock.query("SELECT pg_advisory_lock(hashtextextended('ticketflow:graphile-worker-schema', 0))");
-    await runMigrations({ pgPool: pool, logger: quietLogger() });
-    await lock.query("SELECT pg_advisory_unlock(hashtextextended('ticketflow:graphile-worker-schema', 0))");
-  } catch (e) {
-    broken = e as Error;
-    throw e;
-  } finally {
-    lock.release(broken);
-  }
+/** Every task by name, for the job queue and for the local dispatch: build it once per process. */
+export function taskHandlers(deps: JobDeps): TaskHandlers {
+  const retries = new InstanceRetries();
+  return {
+    process_events: (p) => processEvents(deps, retries, p),
+    call_business: (p) => callBusinessTask(deps, p),
+    decide_task: (p) => decideTaskTask(deps, p),
+    comment: (p) => commentTask(deps, p),
+    stage_deadline: (p) => stageDeadlineTask(deps, p),
+    create_instance: (p) => createInstanceTask(deps, p),
+    notify: (p) => notifyTask(deps, p),
+    reconcile: () => reconcileTask(deps),
+    reconcile_ticket: (p) => reconcileTicketTask(deps, p),
+  };
 }
 
 /**
  * Runs the durable effects on graphile-worker. No named queues: graphile-worker locks every available named
  * queue on each fetch, so one queue per IM instance made every fetch cost as much as there were open tickets.
  * The work of one instance is serialized by `withInstanceLock` instead, and every effect applies its outcome
- * under the ticket's row lock, through the state machine, which ignores an outcome that no longer fits.
+ * through the ticket door, which ignores an outcome that no longer fits.
  * graphile-worker frees the locks of a crashed worker only after 4 hours; we keep our own heartbeats
  * and release the jobs of workers silent for 20 s, so work in flight at a SIGKILL resumes within half a minute.
  */
-/** Every task by name, for the job queue and for the local dispatch. */
-export function taskHandlers(deps: JobDeps): TaskHandlers {
-  return {
-    process_events: (p) => processEvents(deps, p as ProcessEventsPayload),
-    call_business: (p) => callBusinessTask(deps, p as never),
-    decide_task: (p) => decideTaskTask(deps, p as unknown as DecidePayload),
-    comment: (p) => commentTask(deps, p as never),
-    stage_deadline: (p) => stageDeadlineTask(deps, p as never),
-    create_instance: (p) => createInstanceTask(deps, p as { ticket_id: string; attempt?: number }),
-    notify: (p) => notifyTask(deps, p as { ticket_id: string; attempt: number }),
-    reconcile: () => reconcileTask(deps),
-    reconcile_ticket: (p) => reconcileTicketTask(deps, p as { ticket_id: string }),
-  };
-}
-
-export async function startJobWorker(deps: JobDeps, dispatch?: LocalDispatch): Promise<JobWorker> {
-  const handlers = taskHandlers(deps);
-  const tasks: TaskList = Object.fromEntries(Object.entries(handlers).map(([name, run]) => [name, (payload: unknown) => run(payload as Record<string, unknown>)]));
+export async function startJobWorker(deps: JobDeps, handlers: TaskHandlers, dispatch?: LocalDispatch): Promise<JobWorker> {
+  const taskList: TaskList = {};
+  for (const name of Object.keys(handlers) as TaskName[]) taskList[name] = fromQueue(handlers, name);
   const workerIds = new Set<string>(dispatch ? [dispatch.id] : []);
   const process = `${hostname()}:${globalThis.process.pid}`;
-  const beat = async (ids: string[]) => {
-    if (ids.length) await deps.pool.query(`INSERT INTO worker_heartbeats (worker_id, process) SELECT unnest($1::text[]), $2 ON CONFLICT (worker_id) DO UPDATE SET beat_at = now()`, [ids, process]);
-  };
+  const beat = (ids: string[]) => beatWorkers(deps.pool, ids, process);
   const runner: Runner = await run({
     pgPool: deps.pool,
     concurrency: deps.config.workerConcurrency,
     noHandleSignals: true,
     pollInterval: 1_000,
-    taskList: tasks,
+    taskList,
     logger: workerLogger(deps.log),
   });
   runner.events.on('worker:create', ({ worker }) => {
@@ -89,41 +73,33 @@ export async function startJobWorker(deps: JobDeps, dispatch?: LocalDispatch): P
 
   const timers = [
     setInterval(() => void beat([...workerIds]).catch(() => undefined), BEAT_EVERY_MS),
-    setInterval(() => void releaseDeadWorkers(deps, dispatch).catch((e) => deps.log.warn({ err: (e as Error).message }, 'releasing dead workers failed')), BEAT_EVERY_MS * 2),
-    setInterval(() => void addReconcile(deps).catch(() => undefined), deps.config.reconcileEveryMs),
+    setInterval(() => void releaseTheDead(deps, dispatch).catch((e) => deps.log.warn({ err: (e as Error).message }, 'releasing dead workers failed')), BEAT_EVERY_MS * 2),
+    setInterval(() => void deps.outbox.later({ task: 'reconcile', payload: {}, key: 'reconcile', maxAttempts: 1 }).catch(() => undefined), deps.config.reconcileEveryMs),
   ];
-  await releaseDeadWorkers(deps, dispatch).catch(() => undefined);
+  await releaseTheDead(deps, dispatch).catch(() => undefined);
   await beat([...workerIds]);
   return {
     workerIds,
     async stop() {
       for (const t of timers) clearInterval(t);
       await runner.stop();
-      if (workerIds.size) await deps.pool.query('DELETE FROM worker_heartbeats WHERE worker_id = ANY($1)', [[...workerIds]]).catch(() => undefined);
+      await forgetWorkers(deps.pool, [...workerIds]).catch(() => undefined);
     },
   };
 }
 
+/** A queue job's payload is what a typed `Job` of the same task wrote (see `Outbox`). */
+function fromQueue<K extends TaskName>(handlers: TaskHandlers, task: K): Task {
+  return (payload) => handlers[task](payload as TaskPayloads[K]);
+}
+
 /** Jobs locked by, and effects claimed by, a process that stopped beating (it died) go back to the queue. */
-async function releaseDeadWorkers(deps: JobDeps, dispatch?: LocalDispatch): Promise<void> {
+async function releaseTheDead(deps: JobDeps, dispatch?: LocalDispatch): Promise<void> {
   await dispatch?.tidy();
   const orphaned = await handOverOrphanedEffects(deps.pool, DEAD_AFTER_S);
   if (orphaned) deps.log.warn({ effects: orphaned }, 'handed the effects of processes that stopped beating to the job queue');
-  const { rows } = await deps.pool.query<{ locked_by: string }>(
-    `SELECT DISTINCT locked_by FROM graphile_worker.jobs j
-     WHERE locked_by IS NOT NULL AND locked_at < now() - make_interval(secs => $1)
-       AND NOT EXISTS (SELECT 1 FROM worker_heartbeats h WHERE h.worker_id = j.locked_by AND h.beat_at > now() - make_interval(secs => $1))`,
-    [DEAD_AFTER_S],
-  );
-  const dead = rows.map((r) => r.locked_by);
-  if (dead.length === 0) return;
-  await deps.pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [dead]);
-  await deps.pool.query('DELETE FROM worker_heartbeats WHERE worker_id = ANY($1)', [dead]);
-  deps.log.warn({ workers: dead }, 'released the jobs of workers that stopped beating');
-}
-
-async function addReconcile(deps: JobDeps): Promise<void> {
-  await deps.pool.query(`SELECT graphile_worker.add_job('reconcile', '{}'::json, job_key => 'reconcile', max_attempts => 1)`);
+  const dead = await releaseDeadWorkers(deps.pool, DEAD_AFTER_S);
+  if (dead.length) deps.log.warn({ workers: dead }, 'released the jobs of workers that stopped beating');
 }
 
 function workerLogger(log: Logger): WorkerLogger {
@@ -132,8 +108,4 @@ function workerLogger(log: Logger): WorkerLogger {
     else if (level === 'warning') log.warn({ meta }, message);
     else log.debug({ meta }, message);
   });
-}
-
-function quietLogger(): WorkerLogger {
-  return new WorkerLogger(() => () => undefined);
 }

@@ -4,6 +4,7 @@ import { baseRules, fileRules, setRules, type FileRule, type RuleContext } from 
 import { checkSchema } from './schema-check.ts';
 import { SourceFile, type Path, type Position, type Target } from './source.ts';
 
+/** A file to check; a `SourceFile` is one already parsed, checked as it is. */
 export interface PipelineSource {
   /** The path printed in diagnostics (relative to where the user runs the command). */
   path: string;
@@ -42,7 +43,7 @@ export function checkPipelines(sources: readonly PipelineSource[], options: Chec
   for (const source of sources) {
     const checked: CheckedFile = { source, diagnostics: [] };
     files.push(checked);
-    const file = new SourceFile(source.path, source.text);
+    const file = source instanceof SourceFile ? source : new SourceFile(source.path, source.text);
     checked.file = file;
     const diag = collector(checked, file);
     if (file.syntaxProblems.length > 0) {

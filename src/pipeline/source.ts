@@ -23,6 +23,7 @@ export class SourceFile {
   readonly doc: Document.Parsed;
   readonly syntaxProblems: SyntaxProblem[];
   private readonly lines: LineCounter;
+  private readonly value: unknown;
 
   constructor(
     readonly path: string,
@@ -40,7 +41,7 @@ export class SourceFile {
       this.syntaxProblems.push({ ...this.position(bomb.range?.[0] ?? 0), code: 'ALIAS_COUNT', message: `alias *${bomb.source} expands the document past ${MAX_ALIAS_COUNT} alias uses (an alias bomb?); write the values out, or use fewer aliases` });
     } else {
       try {
-        this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+        this.value = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (e) {
         this.syntaxProblems.push({ ...this.position(firstContentOffset(this.doc)), code: 'UNCONVERTIBLE', message: `the document cannot be read: ${(e as Error).message}` });
       }
@@ -61,10 +62,12 @@ export class SourceFile {
     return start;
   }
 
-  /** The plain value of the document (last key wins where a key repeats); undefined when it cannot be expanded. */
+  /**
+   * The plain value of the document (last key wins where a key repeats); undefined when it cannot be expanded.
+   * Converted once: every call returns the same object, which nobody may change.
+   */
   toJS(): unknown {
-    if (this.syntaxProblems.some((p) => p.code === 'ALIAS_COUNT' || p.code === 'UNCONVERTIBLE')) return undefined;
-    return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return this.value;
   }
 
   position(offset: number): Position {

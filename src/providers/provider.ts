@@ -51,4 +51,6 @@ export interface Provider {
   /** Whether matching a task's node needs the instance read (the event does not say which node). */
   eventNamesNode(pipeline: Pipeline): boolean;
   assistant: string;
+  /** Task decisions share this pace across replicas: one per `60 s / perMinute` per key. */
+  decidePace?: { key: string; perMinute: number };
 }

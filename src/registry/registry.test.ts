@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
-import { getPipelineVersion } from '../store/sql/pipeline-versions.ts';
+import { getPipelineVersion } from '../store/sql/get-pipeline-version.ts';
 import { repoRoot } from '../testing/cli.ts';
-import { migratedTestDatabase } from '../testing/database.ts';
+import { migratedTestDatabase, type MigratedTestDatabase } from '../testing/database.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
+import { countYamlWork } from '../testing/yaml-count.ts';
 import { PipelineRegistry } from './registry.ts';
 
 async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 5_000): Promise<NonNullable<T>> {
@@ -215,4 +216,44 @@ test('a runtime started on a PIPELINES_DIR that does not exist answers /readyz 5
   const body = (await res.json()) as { status: string; load_errors: Array<{ rule: string; text: string }> };
   assert.equal(body.status, 'no_pipelines');
   assert.match(body.load_errors[0]!.text, /tf-no-such-folder.*PIPELINES_DIR cannot be read/);
+});
+
+describe('pipeline registry: a load parses each file once', () => {
+  let db: MigratedTestDatabase;
+  let dir: string;
+  let registry: PipelineRegistry;
+  let broken = false;
+  before(async () => {
+    db = await migratedTestDatabase();
+    dir = await mkdtemp(join(tmpdir(), 'tf-once-'));
+    for (const name of ['admin-permission', 'sql-change']) await writeFile(join(dir, `${name}.yaml`), await readFile(join(repoRoot, `pipelines/${name}.yaml`), 'utf8'));
+    const env = (name: string) => {
+      if (broken && name === 'TICKETFLOW_SECRET_SQL_CHANGE') throw new Error('the secret store is unreachable');
+      return testSecret;
+    };
+    registry = new PipelineRegistry({ dir, pool: db.pool, log: createLogger('silent'), metrics: createMetrics(), env });
+    await registry.reload();
+  });
+  after(async () => {
+    await registry.stop();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('each file is parsed and converted once, and its live version is served as the very object the load produced', async () => {
+    const load = await countYamlWork(() => registry.reload());
+    assert.deepEqual({ parses: load.parses, conversions: load.conversions }, { parses: 2, conversions: 2 });
+    const served = await countYamlWork(() => Promise.all([registry.versions.get('admin-permission', 1), registry.versions.get('sql-change', 1)]));
+    assert.deepEqual({ parses: served.parses, conversions: served.conversions }, { parses: 0, conversions: 0 });
+    assert.equal(served.result[0], registry.get('admin-permission')?.pipeline);
+    assert.equal(served.result[1], registry.get('sql-change')?.pipeline);
+  });
+
+  test('a file that makes the checker throw is isolated without parsing any file again', async () => {
+    broken = true;
+    const load = await countYamlWork(() => registry.reload());
+    broken = false;
+    assert.deepEqual(registry.loadErrors().map((e) => [e.file.endsWith('sql-change.yaml'), e.rule]), [[true, 'load-failed']]);
+    assert.equal(load.parses, 2);
+  });
 });

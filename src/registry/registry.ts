@@ -6,10 +6,11 @@ import { formatText, type Diagnostic } from '../pipeline/diagnostic.ts';
 import { collectPipelineFiles, isPipelineFile } from '../pipeline/files.ts';
 import { readFile } from 'node:fs/promises';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
+import { SourceFile } from '../pipeline/source.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { insertPipelineVersion, listPipelineVersions, type StoredVersion } from '../store/sql/pipeline-versions.ts';
 import { contentHash, secretPresent, versionNotReused } from './runtime-rules.ts';
+import { PipelineVersions } from './versions.ts';
 
 export interface LivePipeline {
   name: string;
@@ -40,9 +41,10 @@ export function definitionCode(p: Pipeline): string {
  * invalid, records every distinct version in the database, and reloads on every change chokidar reports.
  */
 export class PipelineRegistry {
+  /** Every stored version, the live ones as this registry loaded them. */
+  readonly versions: PipelineVersions;
   private live = new Map<string, LivePipeline>();
   private errors = new Map<string, Diagnostic[]>();
-  private stored = new Map<string, StoredVersion>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
@@ -51,7 +53,9 @@ export class PipelineRegistry {
   /** The folder has been read at least once (a missing or mistyped PIPELINES_DIR never was). */
   private folderRead = false;
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    this.versions = new PipelineVersions(options.pool);
+  }
 
   async start(): Promise<void> {
     await this.reload();
@@ -84,9 +88,7 @@ export class PipelineRegistry {
 
   /** A definition some version of some pipeline handles (live or not): its events must be kept. */
   knowsDefinition(provider: string, code: string): boolean {
-    if (this.byDefinition(provider, code)) return true;
-    for (const v of this.stored.values()) if (v.provider === provider && v.definitionCode === code) return true;
-    return false;
+    return this.byDefinition(provider, code) !== undefined || this.versions.handlesDefinition(provider, code);
   }
 
   /** Errors of the last load, per file: the last good version of those files stays live. */
@@ -129,8 +131,8 @@ export class PipelineRegistry {
   }
 
   private async loadOnce(): Promise<void> {
-    const { dir, pool, log, metrics } = this.options;
-    for (const v of await listPipelineVersions(pool)) this.stored.set(`${v.name}@${v.version}`, v);
+    const { dir, log, metrics } = this.options;
+    await this.versions.refresh();
     let files: string[];
     try {
       files = await collectPipelineFiles([dir]);
@@ -160,7 +162,7 @@ export class PipelineRegistry {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.set(path, [fileFailure(path, 'unreadable', `the file cannot be read: ${(e as Error).message}`)]);
       }
     }
-    const result = checkIsolated(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.stored)] }, errors);
+    const result = checkIsolated(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.versions.recorded)] }, errors);
 
     const next = new Map<string, LivePipeline>();
     for (const checked of result.files) {
@@ -171,15 +173,14 @@ export class PipelineRegistry {
         const hash = contentHash(checked.source.text);
         const name = p.metadata.name;
         const version = p.metadata.version;
-        const key = `${name}@${version}`;
-        if (!this.stored.has(key)) {
-          const saved = await insertPipelineVersion(pool, { name, version, contentHash: hash, source: checked.source.text, file: path, provider: p.provider.type, definitionCode: definitionCode(p) });
-          this.stored.set(key, { name, version, contentHash: saved.contentHash, provider: p.provider.type, definitionCode: definitionCode(p), firstLoadedAt: saved.firstLoadedAt });
-          if (saved.contentHash !== hash) {
+        if (!this.versions.isStored(name, version)) {
+          const storedHash = await this.versions.store({ name, version, contentHash: hash, source: checked.source.text, file: path, provider: p.provider.type, definitionCode: definitionCode(p) });
+          if (storedHash !== hash) {
             errors.set(path, [versionRace(path, checked.file!.locate(['metadata', 'version'], 'value'), name, version)]);
             continue;
           }
         }
+        this.versions.putLive(p);
         next.set(name, { name, version, pipeline: p, file: path, contentHash: hash });
       } else {
         errors.set(path, checked.diagnostics.filter((d) => d.severity === 'error'));
@@ -206,10 +207,19 @@ export class PipelineRegistry {
 }
 
 /**
- * Checks the files together (the set rules need them all); a file that makes the checker throw is found by
- * checking each alone, gets that failure as its load error, and the others are checked without it.
+ * Parses each file once and checks them together (the set rules need them all). A file that makes the parser
+ * throw, or the checker (found by checking each alone), gets that failure as its load error, and the others are
+ * checked without it.
  */
-function checkIsolated(sources: PipelineSource[], options: CheckOptions, errors: Map<string, Diagnostic[]>): CheckResult {
+function checkIsolated(files: PipelineSource[], options: CheckOptions, errors: Map<string, Diagnostic[]>): CheckResult {
+  const sources = files.flatMap((file) => {
+    try {
+      return [new SourceFile(file.path, file.text)];
+    } catch (e) {
+      errors.set(file.path, [uncheckable(file.path, e)]);
+      return [];
+    }
+  });
   try {
     return checkPipelines(sources, options);
   } catch {
@@ -218,7 +228,7 @@ function checkIsolated(sources: PipelineSource[], options: CheckOptions, errors:
         checkPipelines([source], options);
         return true;
       } catch (e) {
-        errors.set(source.path, [fileFailure(source.path, 'load-failed', `the file could not be checked: ${(e as Error)?.message ?? String(e)}`)]);
+        errors.set(source.path, [uncheckable(source.path, e)]);
         return false;
       }
     });
@@ -233,6 +243,10 @@ function checkIsolated(sources: PipelineSource[], options: CheckOptions, errors:
 
 function fileFailure(file: string, rule: string, message: string): Diagnostic {
   return { file, line: 1, col: 1, severity: 'error', rule, message };
+}
+
+function uncheckable(file: string, e: unknown): Diagnostic {
+  return fileFailure(file, 'load-failed', `the file could not be checked: ${(e as Error)?.message ?? String(e)}`);
 }
 
 function displayPath(path: string): string {

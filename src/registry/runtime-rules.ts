@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileRule } from '../pipeline/rules/index.ts';
-import type { StoredVersion } from '../store/sql/pipeline-versions.ts';
+import type { StoredVersion } from '../store/sql/list-pipeline-versions.ts';
 
 export const MIN_SECRET_BYTES = 32;
 

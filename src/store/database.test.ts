@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { installJobSchema } from '../jobs/worker.ts';
+import { installJobSchema } from '../store/job-schema.ts';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../log.ts';
 import { testDatabase, type TestDatabase } from '../testing/database.ts';

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import { installJobSchema } from '../jobs/worker.ts';
+import { installJobSchema } from '../store/job-schema.ts';
 import { createLogger } from '../log.ts';
 import { createPool, migrate } from '../store/database.ts';
-import { insertPipelineVersion } from '../store/sql/pipeline-versions.ts';
+import { insertPipelineVersion } from '../store/sql/insert-pipeline-version.ts';
 import { scratchDatabase, type ScratchDatabase } from '../store/scratch-database.ts';
 
 export type TestDatabase = ScratchDatabase;

@@ -1,5 +1,6 @@
-import type { StoredTicket } from '../store/sql/tickets.ts';
-import { getTicketByInstance } from '../store/sql/tickets.ts';
+import { getTicketByInstance } from '../store/sql/get-ticket-by-instance.ts';
+import { ticketHistory } from '../store/sql/ticket-history.ts';
+import type { StoredTicket } from '../store/sql/ticket-row.ts';
 import type { TestStack } from './runtime.ts';
 
 export const ADMIN = '7C468A54-8745-2245-9675-08B7C63E7A85';
@@ -72,6 +73,6 @@ export function pendingFor(stack: TestStack, instanceCode: string, user: string)
 }
 
 export async function audit(stack: TestStack, ticketId: string): Promise<string[]> {
-  const { rows } = await stack.runtime.pool.query('SELECT event, from_state, to_state FROM ticket_audit WHERE ticket_id = $1 ORDER BY id', [ticketId]);
+  const { audit: rows } = await ticketHistory(stack.runtime.pool, ticketId);
   return rows.map((r) => `${r.event}:${r.to_state}`);
 }

@@ -77,6 +77,12 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?
   };
 }
 
+/** Another replica beside the stack's runtime (same database, pipelines and Lark), its environment the stack's with env on top. */
+export function startReplica(stack: TestStack, env: NodeJS.ProcessEnv): Promise<Runtime> {
+  const replicaEnv = { ...stack.env, ...env };
+  return startRuntime(loadConfig(replicaEnv), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { env: replicaEnv });
+}
+
 /** The Lark tenant of the tests has an approval definition for every Lark pipeline, as a real one would. */
 export async function defineApprovals(lark: LarkSimulator, dir: string): Promise<void> {
   const { files } = checkPipelines(await readSources(await collectPipelineFiles([dir])));

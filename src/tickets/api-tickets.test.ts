@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { signRequestV11 } from '../business/signature.ts';
 import { checkPipelines } from '../pipeline/check.ts';
 import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline.ts';
-import { getTicket } from '../store/sql/tickets.ts';
+import { getTicket } from '../store/sql/get-ticket.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { until } from '../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from '../providers/dingtalk/simulator/server.ts';
-import { getTicketByInstance } from '../store/sql/tickets.ts';
+import { getTicketByInstance } from '../store/sql/get-ticket-by-instance.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { until } from '../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simulator/server.ts';
-import { getTicketByInstance } from '../store/sql/tickets.ts';
+import { getTicketByInstance } from '../store/sql/get-ticket-by-instance.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { repoRoot } from '../testing/cli.ts';
 import { testDatabase } from '../testing/database.ts';

@@ -4,7 +4,7 @@ import { FakeBusiness } from '../../testing/business.ts';
 import { signInOverHttp } from '../../testing/console.ts';
 import { ADMIN, adminForm, pendingFor, submit, until, waitState } from '../../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
-import { getTicket } from '../../store/sql/tickets.ts';
+import { getTicket } from '../../store/sql/get-ticket.ts';
 
 describe('admin API and console access control', () => {
   let stack: TestStack;

@@ -3,16 +3,18 @@ import type { Context } from 'koa';
 import { requireRole } from '../../console/auth.ts';
 import type { TicketEvent } from '../../engine/events.ts';
 import { ticketStates } from '../../engine/ticket.ts';
-import { inTransaction } from '../../jobs/transaction.ts';
 import { definitionCode } from '../../registry/registry.ts';
-import { applyEvent } from '../../tickets/apply.ts';
-import { listTickets, pipelineVersionsOf, ticketHistory, ticketStats } from '../../store/sql/ticket-list.ts';
-import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
+import { getTicket } from '../../store/sql/get-ticket.ts';
+import { listTickets } from '../../store/sql/list-tickets.ts';
+import { pipelineVersionsOf } from '../../store/sql/pipeline-versions-of.ts';
+import { ticketHistory } from '../../store/sql/ticket-history.ts';
+import type { StoredTicket } from '../../store/sql/ticket-row.ts';
+import { ticketStats } from '../../store/sql/ticket-stats.ts';
 import type { AppDeps } from '../deps.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { cursor, date, queryParams } from '../query.ts';
-import { textProblem } from '../../inbox/storable.ts';
+import { textProblem } from '../../intake/storable.ts';
 
 /** The admin API (README, "The operator console"): the console's data and actions as JSON, for operators and automation. */
 export function adminApiRoutes(router: Router, deps: AppDeps): void {
@@ -46,10 +48,10 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
     if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id}`);
     const pipeline = await versions.get(ticket.pipeline.name, ticket.pipeline.version);
     const actor = ctx.state.principal!.id;
-    const t = await inTransaction(pool, async (client) => applyEvent(client, (await lockTicket(client, ticket.id))!, event, pipeline, `operator:${actor}`));
+    const t = await deps.tickets.apply(ticket, event, pipeline, `operator:${actor}`);
     if (!t.changed) throw new HttpError(409, 'not_applicable', `ticket ${ticket.id} is ${t.ticket.state}; ${event.type.replace('operator_', '')} does not apply`);
     deps.log.info({ ticket: ticket.id, action: event.type, actor }, 'operator action');
-    ctx.body = summary({ ...ticket, ...t.ticket });
+    ctx.body = summary(t.ticket);
   };
   const comment = (body: Record<string, unknown>, required: boolean) => {
     const c = typeof body.comment === 'string' ? body.comment.trim() : '';

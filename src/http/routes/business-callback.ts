@@ -4,10 +4,9 @@ import type { Context } from 'koa';
 import { IDEMPOTENCY_HEADER } from '../../business/signature.ts';
 import { idempotencyKey } from '../../business/request.ts';
 import type { Stage } from '../../engine/ticket.ts';
-import { inTransaction } from '../../jobs/transaction.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { applyEvent } from '../../tickets/apply.ts';
-import { getTicket, lockTicket, type StoredTicket } from '../../store/sql/tickets.ts';
+import { getTicket } from '../../store/sql/get-ticket.ts';
+import type { StoredTicket } from '../../store/sql/ticket-row.ts';
 import type { AppDeps } from '../deps.ts';
 import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
@@ -69,10 +68,7 @@ export function businessCallbackRoutes(router: Router, deps: AppDeps): void {
     const { version, body, ticket, pipeline } = await authenticate(ctx, stage);
     bindToCall(ctx, stage, version, ticket, pipeline);
     const result = { result: body.result, msg: body.msg, error: body.error };
-    const outcome = await inTransaction(pool, async (client) => {
-      const locked = await lockTicket(client, ticket.id);
-      return applyEvent(client, locked!, { type: 'business_result', stage, ...result, via: 'callback' }, pipeline, 'business');
-    });
+    const outcome = await deps.tickets.apply(ticket, { type: 'business_result', stage, ...result, via: 'callback' }, pipeline, 'business');
     if (!outcome.changed) {
       const known = ticket.results[stage] ?? outcome.ticket.results[stage];
       const repeat = known && known.result === result.result && (known.msg ?? undefined) === result.msg && (known.error ?? undefined) === result.error;

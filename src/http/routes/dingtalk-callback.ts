@@ -1,12 +1,14 @@
 import type Router from '@koa/router';
-import { UnstorableEvent } from '../../inbox/storable.ts';
+import { takeEvent } from '../../intake/take-event.ts';
 import { decodeDingTalkPush, successReply } from '../../providers/dingtalk/push.ts';
 import type { AppDeps } from '../deps.ts';
 import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
+import { intakeError } from '../intake-error.ts';
 
 /** POST /api/v1/dingtalk/callback: DingTalk's HTTP push, stored (deduplicated) before the encrypted `success`. */
 export function dingTalkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox }: AppDeps): void {
+  const intake = { log, metrics, registry, inbox };
   router.post('/api/v1/dingtalk/callback', rawBody(config.bodyLimit), async (ctx) => {
     const d = config.dingtalk;
     if (!d?.token || !d.aesKey) throw new HttpError(404, 'not_configured', 'DingTalk HTTP push is not configured (DINGTALK_APP_KEY, DINGTALK_TOKEN, DINGTALK_AES_KEY)');
@@ -18,25 +20,8 @@ export function dingTalkCallbackRoutes(router: Router, { config, log, metrics, r
       throw new HttpError(outcome.status, outcome.reason, outcome.message);
     }
     if (outcome.kind === 'event') {
-      const { event } = outcome;
-      if (!event.definitionCode || !registry.knowsDefinition('dingtalk', event.definitionCode)) {
-        metrics.eventsIgnored.inc({ provider: 'dingtalk', reason: 'unknown_definition' });
-      } else {
-        try {
-          const result = await inbox.add(event);
-          if (result === 'stored') metrics.eventsReceived.inc({ provider: 'dingtalk', type: event.eventType });
-          else metrics.eventsDuplicate.inc({ provider: 'dingtalk' });
-        } catch (e) {
-          if (e instanceof UnstorableEvent) {
-            metrics.eventsRefused.inc({ provider: 'dingtalk', reason: 'unstorable' });
-            log.warn({ reason: 'unstorable', event_id: event.eventId.slice(0, 100), ip: ctx.ip }, `DingTalk push refused: ${e.message}`);
-            throw new HttpError(400, 'unstorable', `the event cannot be stored: ${e.message}`);
-          }
-          metrics.eventsRefused.inc({ provider: 'dingtalk', reason: 'database_unavailable' });
-          log.error({ err: (e as Error).message }, 'could not store a DingTalk event; DingTalk will retry');
-          throw new HttpError(503, 'database_unavailable', 'the event could not be stored; retry later');
-        }
-      }
+      const error = intakeError(await takeEvent(intake, outcome.event, { label: 'DingTalk push', fields: { ip: ctx.ip } }));
+      if (error) throw error;
     } else if (outcome.kind === 'ignored') {
       metrics.eventsIgnored.inc({ provider: 'dingtalk', reason: outcome.reason });
     }

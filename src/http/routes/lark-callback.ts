@@ -1,16 +1,18 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { UnstorableEvent } from '../../inbox/storable.ts';
+import { takeEvent } from '../../intake/take-event.ts';
 import { decodeLarkCallback } from '../../providers/lark/callback.ts';
 import type { AppDeps } from '../deps.ts';
 import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
+import { intakeError } from '../intake-error.ts';
 
 /**
- * POST /api/v1/lark/callback: verify, decrypt, check the token, store the event (deduplicated), answer 200.
+ * POST /api/v1/lark/callback: verify, decrypt, check the token, hand the event to the intake, answer 200.
  * Nothing here calls the network; processing happens later from the inbox.
  */
 export function larkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox }: AppDeps): void {
+  const intake = { log, metrics, registry, inbox };
   const refused = (reason: string) => metrics.eventsRefused.inc({ provider: 'lark', reason });
   const warnedV2 = new Set<string>();
 
@@ -54,30 +56,11 @@ export function larkCallbackRoutes(router: Router, { config, log, metrics, regis
         ctx.body = {};
         return;
       case 'event': {
-        const { event } = outcome;
-        if (!event.definitionCode || !registry.knowsDefinition('lark', event.definitionCode)) {
-          metrics.eventsIgnored.inc({ provider: 'lark', reason: 'unknown_definition' });
-          ctx.body = {};
-          return;
-        }
-        let result;
-        try {
-          result = await inbox.add(event);
-        } catch (e) {
-          if (e instanceof UnstorableEvent) {
-            refused('unstorable');
-            log.warn({ reason: 'unstorable', event_id: event.eventId.slice(0, 100), ip: ctx.ip }, `Lark event refused: ${e.message}`);
-            throw new HttpError(400, 'unstorable', `the event cannot be stored: ${e.message}`);
-          }
-          refused('database_unavailable');
-          log.error({ err: (e as Error).message, event_id: event.eventId }, 'could not store a Lark event; Lark will retry');
-          throw new HttpError(503, 'database_unavailable', 'the event could not be stored; retry later');
-        }
-        if (result === 'stored') metrics.eventsReceived.inc({ provider: 'lark', type: event.eventType });
-        else metrics.eventsDuplicate.inc({ provider: 'lark' });
-        log.debug({ event_id: event.eventId, type: event.eventType, instance: event.instanceCode, result }, 'Lark event');
+        const taken = await takeEvent(intake, outcome.event, { label: 'Lark event', fields: { ip: ctx.ip } });
+        const error = intakeError(taken);
+        if (error) throw error;
         ctx.body = {};
-        end();
+        if (taken.kind !== 'ignored') end();
         return;
       }
     }

@@ -2,21 +2,18 @@ import { callBusiness, type CallOutcome } from '../../business/call.ts';
 import { idempotencyKey, stageRequest } from '../../business/request.ts';
 import type { TicketEvent } from '../../engine/events.ts';
 import { expects } from '../../engine/machine.ts';
-import type { Stage } from '../../engine/ticket.ts';
+import type { TaskPayloads } from '../../effects/tasks.ts';
 import { parseDuration } from '../../pipeline/duration.ts';
-import { applyEvent, applyEventAtomically } from '../../tickets/apply.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
-import { getTicket, lockTicket } from '../../store/sql/tickets.ts';
 import type { JobDeps } from '../deps.ts';
-import { inTransaction } from '../transaction.ts';
 
 /**
  * One attempt of a check or execute call. The HTTP call happens outside any transaction; its outcome is then
  * applied to the ticket under its row lock. A retry of this job (after a crash) repeats the call with the same
  * Idempotency-Key, which is the contract's promise to business services.
  */
-export async function callBusinessTask(deps: JobDeps, payload: { ticket_id: string; stage: Stage; attempt: number }): Promise<void> {
-  const ticket = await getTicket(deps.pool, payload.ticket_id);
+export async function callBusinessTask(deps: JobDeps, payload: TaskPayloads['call_business']): Promise<void> {
+  const ticket = await deps.tickets.get(payload.ticket_id);
   if (!ticket || !expects(ticket, payload.stage) || ticket.attempts !== payload.attempt) return; // superseded
   const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
   const spec = pipeline.stages[payload.stage]!;
@@ -51,9 +48,5 @@ export async function callBusinessTask(deps: JobDeps, payload: { ticket_id: stri
       : outcome.kind === 'accepted'
         ? { type: 'business_accepted', stage: payload.stage, deadlineAt: new Date(Date.now() + parseDuration(spec.deadline ?? '1h')).toISOString() }
         : { type: 'business_unreachable', stage: payload.stage, attempt: payload.attempt, error: outcome.error, retryInMs: outcome.retryInMs, final };
-  if ((await applyEventAtomically(deps.pool, ticket, event, pipeline, 'business')) !== 'conflict') return;
-  await inTransaction(deps.pool, async (client) => {
-    const locked = await lockTicket(client, ticket.id);
-    if (locked) await applyEvent(client, locked, event, pipeline, 'business');
-  });
+  await deps.tickets.apply(ticket, event, pipeline, 'business');
 }

@@ -1,13 +1,12 @@
+import type { TaskPayloads } from '../../effects/tasks.ts';
 import { ProviderError } from '../../providers/provider.ts';
-import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
-import { getTicket } from '../../store/sql/tickets.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
 
 /** A comment on the instance, which the requester reads in the IM. */
-export async function commentTask(deps: JobDeps, p: { ticket_id: string; text: string; attempt: number }): Promise<void> {
-  const ticket = await getTicket(deps.pool, p.ticket_id);
+export async function commentTask(deps: JobDeps, p: TaskPayloads['comment']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
   const provider = ticket && deps.providers[ticket.provider];
   if (!ticket || !provider) return;
   const started = performance.now();
@@ -21,7 +20,7 @@ export async function commentTask(deps: JobDeps, p: { ticket_id: string; text: s
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, action: 'comment', attempt: p.attempt, request: { instance_code: ticket.instanceCode, text: p.text }, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs: performance.now() - started });
   deps.metrics.imCalls.inc({ provider: provider.type, action: 'comment', outcome: error ? 'retry' : 'done' });
   if (error && (error.transient || p.attempt < 5)) {
-    await addJob(deps.pool, { task: 'comment', payload: { ...p, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + imRetryDelayMs(p.attempt, error.retryAfterSeconds)) });
+    await deps.outbox.later({ task: 'comment', payload: { ...p, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + imRetryDelayMs(p.attempt, error.retryAfterSeconds)) });
   } else if (error) {
     deps.log.error({ ticket: ticket.id, error: error.message }, 'giving up on a Lark comment');
   }

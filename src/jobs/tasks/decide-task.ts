@@ -1,22 +1,10 @@
-import type { Stage } from '../../engine/ticket.ts';
+import type { TaskPayloads } from '../../effects/tasks.ts';
 import { ProviderError, type Provider } from '../../providers/provider.ts';
-import { addJob } from '../../store/sql/add-job.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
-import { reserveRateSlot, sendWhenDue } from '../../store/sql/rate-slots.ts';
-import { appendAudit, getTicket } from '../../store/sql/tickets.ts';
+import { sendWhenDue } from '../../store/sql/claim-send.ts';
+import { reserveRateSlot } from '../../store/sql/reserve-rate-slot.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
-
-export interface DecidePayload {
-  ticket_id: string;
-  stage: Stage;
-  task_id: string;
-  action: 'approve' | 'reject';
-  comment: string;
-  attempt: number;
-  /** Its pace slot is already reserved: it waited for it in the job queue. */
-  slot?: boolean;
-}
 
 /** A task whose slot is further away than this waits in the job queue rather than holding a worker. */
 const HOLD_AT_MOST_MS = 500;
@@ -26,17 +14,17 @@ const HOLD_AT_MOST_MS = 500;
  * waits for Lark's `x-ogw-ratelimit-reset`; 5xx and an unreachable IM back off; a task found no longer pending is
  * done.
  */
-export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<void> {
-  const ticket = await getTicket(deps.pool, p.ticket_id);
+export async function decideTaskTask(deps: JobDeps, p: TaskPayloads['decide_task']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
   const provider = ticket && deps.providers[ticket.provider];
   if (!ticket || !provider) return;
-  const rate = ticket.provider === 'lark' ? deps.config.lark.ratePerMinute : 0;
+  const pace = provider.decidePace;
   let startedAt = new Date();
-  if (rate > 0) {
-    const key = `lark:${deps.config.lark.appId}:decide`;
+  if (pace) {
+    const { key, perMinute: rate } = pace;
     const wait = p.slot ? 0 : await reserveRateSlot(deps.pool, key, 60_000 / rate);
     if (wait > HOLD_AT_MOST_MS) {
-      await addJob(deps.pool, { task: 'decide_task', payload: { ...p, slot: true }, runAt: new Date(Date.now() + wait), key: `decide:${ticket.id}:${p.task_id}:${p.attempt}:slot` });
+      await deps.outbox.later({ task: 'decide_task', payload: { ...p, slot: true }, runAt: new Date(Date.now() + wait), key: `decide:${ticket.id}:${p.task_id}:${p.attempt}:slot` });
       return;
     }
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -60,10 +48,10 @@ export async function decideTaskTask(deps: JobDeps, p: DecidePayload): Promise<v
   if (outcome === 'retry') {
     const delay = imRetryDelayMs(p.attempt, error?.retryAfterSeconds);
     deps.log.warn({ ticket: ticket.id, task: p.task_id, attempt: p.attempt, error: error?.message, retry_in_ms: delay }, `${provider.type} ${p.action} failed; retrying`);
-    await addJob(deps.pool, { task: 'decide_task', payload: { ...p, attempt: p.attempt + 1, slot: false }, runAt: new Date(Date.now() + delay), key: `decide:${ticket.id}:${p.task_id}:${p.attempt + 1}` });
+    await deps.outbox.later({ task: 'decide_task', payload: { ...p, attempt: p.attempt + 1, slot: false }, runAt: new Date(Date.now() + delay), key: `decide:${ticket.id}:${p.task_id}:${p.attempt + 1}` });
     return;
   }
-  await appendAudit(deps.pool, { ticketId: ticket.id, actor: 'ticketflow', event: p.action === 'approve' ? 'task_approved' : 'task_rejected', from: ticket.state, to: ticket.state, detail: { stage: p.stage, task_id: p.task_id, ...(outcome === 'already_handled' ? { note: 'the task was no longer pending' } : {}) } });
+  await deps.tickets.record(ticket, 'ticketflow', p.action === 'approve' ? 'task_approved' : 'task_rejected', { stage: p.stage, task_id: p.task_id, ...(outcome === 'already_handled' ? { note: 'the task was no longer pending' } : {}) });
 }
 
 async function stillPending(provider: Provider, instanceCode: string, definitionCode: string, taskId: string): Promise<boolean> {

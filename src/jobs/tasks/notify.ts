@@ -1,13 +1,12 @@
 import { outboundRequest } from '../../business/outbound.ts';
 import { signRequestV11 } from '../../business/signature.ts';
-import { addJob } from '../../store/sql/add-job.ts';
+import type { TaskPayloads } from '../../effects/tasks.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
-import { getTicket } from '../../store/sql/tickets.ts';
 import type { JobDeps } from '../deps.ts';
 
 /** The signed notify webhook of an `origin: api` pipeline, sent on the ticket's final state, retried until a 2xx. */
-export async function notifyTask(deps: JobDeps, p: { ticket_id: string; attempt: number }): Promise<void> {
-  const ticket = await getTicket(deps.pool, p.ticket_id);
+export async function notifyTask(deps: JobDeps, p: TaskPayloads['notify']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
   if (!ticket) return;
   const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
   const secret = deps.secret(pipeline.secret_env);
@@ -27,6 +26,6 @@ export async function notifyTask(deps: JobDeps, p: { ticket_id: string; attempt:
   }
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: 'business', action: 'notify', attempt: p.attempt, request: { url: pipeline.notify_url, body }, status, error, latencyMs: performance.now() - started });
   if (error && p.attempt < 20) {
-    await addJob(deps.pool, { task: 'notify', payload: { ticket_id: ticket.id, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + Math.min(600_000, 1000 * 2 ** p.attempt)) });
+    await deps.outbox.later({ task: 'notify', payload: { ticket_id: ticket.id, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + Math.min(600_000, 1000 * 2 ** p.attempt)) });
   }
 }

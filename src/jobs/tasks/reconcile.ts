@@ -1,12 +1,10 @@
 import type { TicketEvent } from '../../engine/events.ts';
-import { addJob } from '../../store/sql/add-job.ts';
-import { dueReconciles } from '../../store/sql/due-reconciles.ts';
-import { lockTicket } from '../../store/sql/tickets.ts';
-import { applyEvent } from '../../tickets/apply.ts';
+import type { TaskPayloads } from '../../effects/tasks.ts';
 import type { Provider } from '../../providers/provider.ts';
+import { withInstanceLock } from '../../store/instance-lock.ts';
+import { dueReconciles } from '../../store/sql/due-reconciles.ts';
+import type { StoredTicket } from '../../tickets/tickets.ts';
 import type { JobDeps } from '../deps.ts';
-import { withInstanceLock } from '../instance-lock.ts';
-import { inTransaction } from '../transaction.ts';
 
 /**
  * Finds open tickets due for a re-read of their instance and queues one each. The wait doubles while re-reads
@@ -16,7 +14,7 @@ import { inTransaction } from '../transaction.ts';
 export async function reconcileTask(deps: JobDeps): Promise<void> {
   const stale = await dueReconciles(deps.pool, { afterMs: deps.config.reconcileAfterMs, maxMs: deps.config.reconcileMaxMs }, 200);
   for (const t of stale) {
-    await addJob(deps.pool, { task: 'reconcile_ticket', payload: { ticket_id: t.id }, key: `reconcile:${t.id}` });
+    await deps.outbox.later({ task: 'reconcile_ticket', payload: { ticket_id: t.id }, key: `reconcile:${t.id}` });
   }
   if (stale.length) deps.log.info({ tickets: stale.length }, 'reconciling tickets that have not moved');
 }
@@ -25,16 +23,16 @@ export async function reconcileTask(deps: JobDeps): Promise<void> {
  * Re-reads one instance and feeds what it shows to the state machine, as if the events had arrived: a missed or
  * lost event can never strand a ticket. Events already applied change nothing.
  */
-export async function reconcileTicketTask(deps: JobDeps, p: { ticket_id: string }): Promise<void> {
-  const { rows } = await deps.pool.query('SELECT provider, definition_code, instance_code, pipeline_name, pipeline_version FROM tickets WHERE id = $1', [p.ticket_id]);
-  const provider = rows[0] && deps.providers[rows[0].provider];
-  if (!rows[0] || !provider) return;
-  await withInstanceLock(deps.pool, rows[0].provider, rows[0].instance_code, () => reconcileInstance(deps, p.ticket_id, provider, rows[0]));
+export async function reconcileTicketTask(deps: JobDeps, p: TaskPayloads['reconcile_ticket']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
+  const provider = ticket && deps.providers[ticket.provider];
+  if (!ticket || !provider) return;
+  await withInstanceLock(deps.pool, ticket.provider, ticket.instanceCode, () => reconcileInstance(deps, ticket, provider));
 }
 
-async function reconcileInstance(deps: JobDeps, ticketId: string, provider: Provider, row: { definition_code: string; instance_code: string; pipeline_name: string; pipeline_version: number }): Promise<void> {
-  const pipeline = await deps.versions.get(row.pipeline_name, row.pipeline_version);
-  const instance = await provider.readInstance(row.instance_code, row.definition_code);
+async function reconcileInstance(deps: JobDeps, ticket: StoredTicket, provider: Provider): Promise<void> {
+  const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
+  const instance = await provider.readInstance(ticket.instanceCode, ticket.definitionCode);
   const events: TicketEvent[] = [];
   for (const task of instance.tasks) {
     if (!task.pending || task.userId !== provider.assistant) continue;
@@ -42,12 +40,5 @@ async function reconcileInstance(deps: JobDeps, ticketId: string, provider: Prov
     if (stage) events.push({ type: 'assistant_task_pending', stage, taskId: task.id });
   }
   if (instance.status !== 'PENDING') events.push({ type: 'instance_closed', status: instance.status });
-  await inTransaction(deps.pool, async (client) => {
-    let ticket = await lockTicket(client, ticketId);
-    for (const event of events) {
-      if (!ticket) break;
-      const t = await applyEvent(client, ticket, event, pipeline, 'reconciler');
-      ticket = { ...t.ticket, createdAt: ticket.createdAt, updatedAt: ticket.updatedAt, version: ticket.version + (t.changed ? 1 : 0) };
-    }
-  });
+  await deps.tickets.applyLocked(ticket.id, 'reconciler', async () => ({ pipeline, events }));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { signRequestV11 } from '../../business/signature.ts';
 import { checkPipelines } from '../../pipeline/check.ts';
-import { getTicket } from '../../store/sql/tickets.ts';
+import { getTicket } from '../../store/sql/get-ticket.ts';
 import { FakeBusiness } from '../../testing/business.ts';
 import { dingTalkEnv } from '../../testing/dingtalk.ts';
 import { until } from '../../testing/flow.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { getTicketByInstance } from '../../store/sql/tickets.ts';
+import { getTicketByInstance } from '../../store/sql/get-ticket-by-instance.ts';
 import { FakeBusiness } from '../../testing/business.ts';
 import { dingTalkEnv } from '../../testing/dingtalk.ts';
 import { until } from '../../testing/flow.ts';

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { FakeBusiness } from '../../testing/business.ts';
 import { until } from '../../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
-import { getTicketByInstance } from '../../store/sql/tickets.ts';
+import { getTicketByInstance } from '../../store/sql/get-ticket-by-instance.ts';
 import { decryptCallback } from './crypto.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from './simulator/server.ts';
 

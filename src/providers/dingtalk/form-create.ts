@@ -1,5 +1,5 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { NotCreatable } from '../lark/form-create.ts';
+import { NotCreatable } from '../not-creatable.ts';
 
 /** The create page takes dates as yyyy-MM-dd only: a time of day cannot be sent (validate refuses such pipelines). */
 const NO_TIMES = 'DingTalk\'s create takes dates as yyyy-MM-dd only (https://open.dingtalk.com/document/development/create-an-approval-instance)';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { InboundEvent } from '../lark/callback.ts';
+import type { InboundEvent } from '../../intake/inbound-event.ts';
 import { callbackSignature, decryptCallback, encryptCallback, verifyCallbackSignature } from './crypto.ts';
 
 export interface PushSettings {

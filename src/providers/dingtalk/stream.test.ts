@@ -1,7 +1,7 @@
 import { dingTalkEnv } from '../../testing/dingtalk.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { getTicketByInstance } from '../../store/sql/tickets.ts';
+import { getTicketByInstance } from '../../store/sql/get-ticket-by-instance.ts';
 import { FakeBusiness } from '../../testing/business.ts';
 import { until } from '../../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';

@@ -1,6 +1,6 @@
 import { DWClient, type DWClientDownStream } from 'dingtalk-stream';
 import { readJsonBounded } from '../../security/bounded-body.ts';
-import type { InboundEvent } from '../lark/callback.ts';
+import type { InboundEvent } from '../../intake/inbound-event.ts';
 
 export const DINGTALK_GATEWAY_URL = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
 

@@ -85,6 +85,10 @@ export class LarkApi {
   /** While Lark refuses the credentials, calls fail here without a request until this time. */
   private refused?: { until: number; error: LarkError };
 
+  get appId(): string {
+    return this.options.appId;
+  }
+
   constructor(private readonly options: LarkApiOptions) {
     this.observer = options.observer ?? silentObserver;
     this.tokens = new TokenCache(() => this.observer.call('auth/v3/tenant_access_token/internal', 'ok'));

@@ -1,17 +1,6 @@
+import type { InboundEvent } from '../../intake/inbound-event.ts';
 import { digestEqual, safeEqual } from '../../security/constant-time.ts';
 import { larkDecrypt, larkSignature } from './crypto.ts';
-
-/** An IM event as the inbox stores it. */
-export interface InboundEvent {
-  provider: 'lark' | 'dingtalk';
-  eventId: string;
-  eventType: string;
-  definitionCode?: string;
-  instanceCode?: string;
-  payload: Record<string, unknown>;
-  /** The payload as received (decrypted), stored as is rather than serialised again. */
-  payloadText?: string;
-}
 
 export type RefusalReason = 'malformed' | 'undecryptable' | 'bad_signature' | 'missing_signature' | 'bad_token' | 'not_configured';
 

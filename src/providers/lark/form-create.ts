@@ -1,4 +1,5 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
+import { NotCreatable } from '../not-creatable.ts';
 
 /** A widget of the approval definition (GET approvals/:code → form), with its option keys. */
 export interface DefinitionWidget {
@@ -8,8 +9,6 @@ export interface DefinitionWidget {
   type: string;
   option?: Array<{ value: string; text: string }>;
 }
-
-export class NotCreatable extends Error {}
 
 /** One item of the create call's `form`; an amount carries its currency beside the value. */
 export interface CreateWidget {

@@ -6,8 +6,11 @@ import { larkCreateForm, type DefinitionWidget } from './form-create.ts';
 import { matchesByName, parseInstance, stageOfNode } from './instance.ts';
 import { larkInstanceStatus, larkTaskPending } from './status.ts';
 
-/** Lark behind the provider interface: v1 approval events, the SDK client, custom node ids or node names. */
-export function larkProvider(api: LarkApi, assistant: string): Provider {
+/**
+ * Lark behind the provider interface: v1 approval events, the SDK client, custom node ids or node names. Task
+ * decisions are paced to `decidesPerMinute` for the app (LARK_RATE_PER_MINUTE; 0: unpaced).
+ */
+export function larkProvider(api: LarkApi, assistant: string, decidesPerMinute = 0): Provider {
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -19,6 +22,7 @@ export function larkProvider(api: LarkApi, assistant: string): Provider {
   return {
     type: 'lark',
     assistant,
+    ...(decidesPerMinute > 0 ? { decidePace: { key: `lark:${api.appId}:decide`, perMinute: decidesPerMinute } } : {}),
     classify(payload) {
       const e = payload.event as Record<string, string> | undefined;
       if (!e) return { kind: 'other' };

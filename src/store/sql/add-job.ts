@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 
 export interface JobSpec {
   task: string;
-  payload: Record<string, unknown>;
+  payload: object;
   runAt?: Date;
   /** A job with the same key that has not started is replaced rather than added again. */
   key?: string;

@@ -4,7 +4,9 @@ import type { Pool } from 'pg';
 import type { Ticket } from '../../engine/ticket.ts';
 import { ticketStoreTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
 import { commitTransition, type TransitionWrite } from './commit-transition.ts';
-import { getTicket, insertTicket, updateTicket } from './tickets.ts';
+import { getTicket } from './get-ticket.ts';
+import { insertTicket } from './insert-ticket.ts';
+import { updateTicket } from './update-ticket.ts';
 
 let db: MigratedTestDatabase;
 let pool: Pool;

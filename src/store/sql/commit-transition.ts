@@ -1,20 +1,20 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Ticket } from '../../engine/ticket.ts';
 import type { JobSpec } from './add-job.ts';
-import type { PendingEffect } from './pending-effects.ts';
-import { data } from './tickets.ts';
+import type { PendingEffect } from './insert-pending-effects.ts';
+import { data } from './ticket-row.ts';
 
-export interface TransitionWrite {
+export interface TransitionWrite<J extends JobSpec = JobSpec> {
   /** The ticket as read: the write succeeds only if it is still at this version. */
   ticketId: string;
   version: number;
   after: Ticket & { fieldProblems?: string[] };
   audit: { actor: string; event: string; from: string; to: string; detail: unknown };
   /** Run by `claimer` right after the commit. */
-  pending: JobSpec[];
+  pending: J[];
   claimer?: string;
   /** Added to the job queue. */
-  queued: JobSpec[];
+  queued: J[];
   /** The IM event this transition consumes, marked processed with it. */
   processedEvent?: { provider: string; eventId: string };
 }
@@ -23,7 +23,7 @@ export interface TransitionWrite {
  * Writes a transition in one statement: the ticket (if still at the version it was read at), its audit entry, its
  * effects and the consumed event, all or nothing. `written: false` means another writer got there first.
  */
-export async function commitTransition(db: Pool | PoolClient, w: TransitionWrite): Promise<{ written: boolean; effects: PendingEffect[] }> {
+export async function commitTransition<J extends JobSpec>(db: Pool | PoolClient, w: TransitionWrite<J>): Promise<{ written: boolean; effects: PendingEffect<J>[] }> {
   const t = w.after;
   const { rows } = await db.query<{ updated: number; effect_ids: string[] }>({
     name: 'commit-transition',

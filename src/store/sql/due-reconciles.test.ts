@@ -4,7 +4,8 @@ import type { Pool } from 'pg';
 import { ticketStoreTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
 import { dueReconciles } from './due-reconciles.ts';
 import { noteEventOnTicket } from './inbound-events.ts';
-import { insertTicket, updateTicket } from './tickets.ts';
+import { insertTicket } from './insert-ticket.ts';
+import { updateTicket } from './update-ticket.ts';
 
 let db: MigratedTestDatabase;
 let pool: Pool;

@@ -1,13 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
-import type { InboundEvent } from '../../providers/lark/callback.ts';
+import type { InboundEvent } from '../../intake/inbound-event.ts';
 import { eventColumns } from './insert-events.ts';
-import type { PendingEffect } from './pending-effects.ts';
 
 export interface StoredEvents {
   /** `provider:event_id` of the events that were new. */
   stored: Set<string>;
   /** One `process_events` effect per instance that got a new event, claimed by `claimer` (none without one). */
-  effects: PendingEffect[];
+  effects: Array<{ id: string; provider: string; instanceCode: string }>;
 }
 
 /**
@@ -17,7 +16,7 @@ export interface StoredEvents {
  * batch goes to the job queue instead, naming every instance (`add_job` costs half a millisecond each).
  */
 export async function insertEventsWithEffects(db: Pool | PoolClient, events: readonly InboundEvent[], claimer: string | undefined): Promise<StoredEvents> {
-  const { rows } = await db.query<{ key: string | null; id: string | null; payload: Record<string, unknown> | null }>({
+  const { rows } = await db.query<{ key: string | null; id: string | null; payload: { provider: string; instance_code: string } | null }>({
     name: 'insert-events-with-effects',
     text: `WITH inserted AS (
        INSERT INTO inbound_events (provider, event_id, event_type, definition_code, instance_code, payload)
@@ -43,10 +42,10 @@ export async function insertEventsWithEffects(db: Pool | PoolClient, events: rea
     values: [...eventColumns(events), claimer ?? null],
   });
   const stored = new Set<string>();
-  const effects: PendingEffect[] = [];
+  const effects: StoredEvents['effects'] = [];
   for (const r of rows) {
     if (r.key) stored.add(r.key);
-    else if (r.id) effects.push({ id: String(r.id), job: { task: 'process_events', payload: r.payload! } });
+    else if (r.id) effects.push({ id: String(r.id), provider: r.payload!.provider, instanceCode: r.payload!.instance_code });
   }
   return { stored, effects };
 }

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { InboundEvent } from '../../providers/lark/callback.ts';
+import type { InboundEvent } from '../../intake/inbound-event.ts';
 
 /** Inserts a batch of events in one statement; returns the ids that were new (the rest were already stored). */
 export async function insertEvents(client: Pool | PoolClient, events: readonly InboundEvent[]): Promise<Set<string>> {

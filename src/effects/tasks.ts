@@ -1,0 +1,49 @@
+import type { Stage } from '../engine/ticket.ts';
+
+/**
+ * Every task an effect or a queue job runs, with its payload: the one map that whoever schedules a job and the
+ * worker that runs it share, so a renamed payload field fails the type check on both sides. The handler of each
+ * task: `taskHandlers` in jobs/worker.ts.
+ */
+export interface TaskPayloads {
+  /** `failures`: a retry of an instance that failed that many times in a row. */
+  process_events: { provider: string; instance_code: string; failures?: number } | { provider: string; instance_codes: string[] };
+  call_business: { ticket_id: string; stage: Stage; attempt: number };
+  decide_task: {
+    ticket_id: string;
+    stage: Stage;
+    task_id: string;
+    action: 'approve' | 'reject';
+    comment: string;
+    attempt: number;
+    /** Its pace slot is already reserved: it waited for it in the job queue. */
+    slot?: boolean;
+  };
+  comment: { ticket_id: string; text: string; attempt: number };
+  stage_deadline: { ticket_id: string; stage: Stage };
+  create_instance: { ticket_id: string; attempt?: number };
+  notify: { ticket_id: string; attempt: number };
+  reconcile: Record<string, never>;
+  reconcile_ticket: { ticket_id: string };
+}
+
+export type TaskName = keyof TaskPayloads;
+
+export interface JobOf<K extends TaskName> {
+  task: K;
+  payload: TaskPayloads[K];
+  runAt?: Date;
+  /** A job with the same key that has not started is replaced rather than added again. */
+  key?: string;
+  maxAttempts?: number;
+}
+
+/** Any job: a task with its own payload type. */
+export type Job = { [K in TaskName]: JobOf<K> }[TaskName];
+
+export type TaskHandlers = { [K in TaskName]: (payload: TaskPayloads[K]) => Promise<void> };
+
+export function runJob<K extends TaskName>(handlers: TaskHandlers, job: JobOf<K>): Promise<void> {
+  return handlers[job.task](job.payload);
+}
+
