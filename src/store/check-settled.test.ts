@@ -69,3 +69,13 @@ test('a lost listening connection wakes every watcher, and the next watch listen
     await settled.stop();
   }
 });
+
+test('when no listening connection can be had, watching still works as a plain bounded wait', async () => {
+  const refusing = { connect: () => Promise.reject(new Error('too many clients')) } as unknown as MigratedTestDatabase['pool'];
+  const settled = new CheckSettled(refusing, createLogger('silent'));
+  const watch = await settled.watch('tk_nowhere');
+  const took = await timed(watch.settled(200));
+  assert.ok(took >= 190 && took < 2_000, `waited its bound: ${took} ms`);
+  watch.done();
+  await settled.stop();
+});

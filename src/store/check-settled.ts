@@ -3,6 +3,13 @@ import type { Logger } from '../log.ts';
 
 const CHANNEL = 'ticketflow_check_settled';
 
+/** What a create request holds while it waits for its check. */
+export interface CheckWatch {
+  /** Resolves at the ticket's notification, or after `ms` at the latest: then read the ticket again. */
+  settled(ms: number): Promise<void>;
+  done(): void;
+}
+
 /**
  * Hears, on one listening connection, that the check of a ticket born in a business system ended, on whichever
  * replica ran it (PostgreSQL NOTIFY, sent by a trigger when the ticket leaves `checking`). The connection is opened
@@ -19,24 +26,30 @@ export class CheckSettled {
   ) {}
 
   /**
-   * Starts listening for the ticket; read the ticket after this resolves, then `settled` tells when to read it
-   * again: at its notification, or after `ms` at the latest. Call `done` in the end.
+   * Watches the ticket: read it after this resolves, then wait with `settled`. When the listening connection
+   * cannot be had, `settled` is a plain wait of its bound (the caller's re-reads still see the outcome).
    */
-  async watch(ticketId: string): Promise<{ settled(ms: number): Promise<void>; done(): void }> {
-    await this.listening();
+  async watch(ticketId: string): Promise<CheckWatch> {
     let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
+    let woken = new Promise<void>((resolve) => (wake = resolve));
+    const rearm = () => {
+      wake();
+      woken = new Promise<void>((resolve) => (wake = resolve));
+    };
     let set = this.watchers.get(ticketId);
     if (!set) this.watchers.set(ticketId, (set = new Set()));
-    set.add(wake);
+    const entry = () => wake();
+    set.add(entry);
+    await this.listening().catch((e: Error) => this.log.warn({ err: e.message }, 'cannot listen for check outcomes; the ticket API re-reads instead'));
     return {
       settled: async (ms) => {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
         clearTimeout(timer);
+        rearm();
       },
       done: () => {
-        set.delete(wake);
+        set.delete(entry);
         if (set.size === 0 && this.watchers.get(ticketId) === set) this.watchers.delete(ticketId);
       },
     };
@@ -46,7 +59,7 @@ export class CheckSettled {
     this.stopped = true;
     const client = await this.client?.catch(() => undefined);
     this.client = undefined;
-    client?.release(true);
+    client?.emit('ticketflow:stop');
     this.wakeAll();
   }
 
@@ -57,17 +70,30 @@ export class CheckSettled {
   }
 
   private async connect(): Promise<PoolClient> {
-    const client = await this.pool.connect().catch((e: Error) => {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
       this.client = undefined;
       throw e;
-    });
+    }
+    const current = this.client;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      client.removeAllListeners('notification');
+      client.removeListener('error', broken);
+      client.release(true);
+    };
     const broken = (e: Error) => {
       this.log.warn({ err: e.message }, 'lost the connection listening for check outcomes; reopening it at the next request');
-      if (this.client) this.client = undefined;
-      client.release(true);
+      if (this.client === current) this.client = undefined;
+      release();
       this.wakeAll();
     };
-    client.once('error', broken);
+    client.on('error', broken);
+    client.once('ticketflow:stop', release);
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return;
       for (const wake of this.watchers.get(n.payload) ?? []) wake();
@@ -75,9 +101,8 @@ export class CheckSettled {
     try {
       await client.query(`LISTEN ${CHANNEL}`);
     } catch (e) {
-      client.removeListener('error', broken);
-      this.client = undefined;
-      client.release(true);
+      if (this.client === current) this.client = undefined;
+      release();
       throw e;
     }
     return client;

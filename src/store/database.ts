@@ -6,7 +6,8 @@ import type { Logger } from '../log.ts';
 export const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 export function createPool(url: string, max = 20): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  // TCP keep-alive: a connection held idle (the check listener) notices a peer that vanished.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, keepAlive: true });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;

@@ -27,6 +27,7 @@ export type RefusalCode = 'idempotency_key_reused' | 'idempotency_key_in_flight'
 
 /** The longest a create request waits for its sync check. */
 const WAIT_AT_MOST_MS = 30_000;
+const REREAD_EVERY_MS = 1_000;
 
 /**
  * Tickets born in a business system (`origin: api`): validated against the pipeline's fields, deduplicated by
@@ -57,14 +58,19 @@ export class ApiTickets {
     const opened = openApiTicket({ id: newTicketId(), pipeline, provider: provider.type, applicant: { user_id: originator }, fields: request.fields as Record<string, unknown> });
     const check = pipeline.stages.check;
     // Listening before the check can end, so its end is heard.
-    const watch = check?.mode === 'sync' ? await this.deps.checkSettled.watch(opened.ticket.id).catch(() => undefined) : undefined;
+    const watch = check?.mode === 'sync' ? await this.deps.checkSettled.watch(opened.ticket.id) : undefined;
     try {
-      const ticket = await this.deps.tickets.openFromApi(opened, { pipeline: pipeline.metadata.name, idempotencyKey: request.idempotencyKey, bodyHash }, { originator });
+      let ticket = await this.deps.tickets.openFromApi(opened, { pipeline: pipeline.metadata.name, idempotencyKey: request.idempotencyKey, bodyHash }, { originator });
       if (ticket === 'key_in_flight') return refused('idempotency_key_in_flight', 'a request with this Idempotency-Key is being handled; retry it');
       this.deps.log.info({ ticket: ticket.id, pipeline: pipeline.metadata.name }, 'ticket created through the API');
-      if (!watch || ticket.state !== 'checking') return { kind: 'created', ticket };
-      await watch.settled(Math.min(WAIT_AT_MOST_MS, parseDuration(check!.timeout ?? '10s') + 2_000));
-      return { kind: 'created', ticket: (await this.deps.tickets.get(ticket.id)) ?? ticket };
+      if (!watch) return { kind: 'created', ticket };
+      const until = Date.now() + Math.min(WAIT_AT_MOST_MS, parseDuration(check!.timeout ?? '10s') + 2_000);
+      // Woken by the notification; the re-read each second covers a listening connection that died silently.
+      while (ticket.state === 'checking' && Date.now() < until) {
+        await watch.settled(Math.min(REREAD_EVERY_MS, until - Date.now()));
+        ticket = (await this.deps.tickets.get(ticket.id)) ?? ticket;
+      }
+      return { kind: 'created', ticket };
     } finally {
       watch?.done();
     }
@@ -80,7 +86,7 @@ export class ApiTickets {
       this.deps.log.warn({ err: (e as Error).message }, 'mobile lookup failed');
       return refused('im_unavailable', `could not look the mobile number up in ${provider.type}; retry later`);
     }
-    return userId ?? refused('unknown_originator', `no ${provider.type} user with mobile ${o.mobile}`);
+    return userId || refused('unknown_originator', `no ${provider.type} user with mobile ${o.mobile}`);
   }
 }
 

@@ -167,8 +167,9 @@ export class Tickets {
     await noteEventOnTicket(this.pool, ticket.id, consumes.provider, consumes.eventId, { ...note, event_id: consumes.eventId });
   }
 
+  /** A transition that entered another state, whatever caused it (IM, business, clock, operator). */
   private counted(before: Ticket, t: Transition): void {
-    this.metrics.ticketTransitions.inc({ pipeline: before.pipeline.name, state: t.ticket.state });
+    if (t.ticket.state !== before.state) this.metrics.ticketTransitions.inc({ pipeline: before.pipeline.name, state: t.ticket.state });
   }
 }
 
