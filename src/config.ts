@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { isLoopback } from './security/loopback.ts';
 
-/** The runtime's configuration, read from the environment only (README, "Configuration"). */
+/** The runtime's configuration, read from the environment only: every variable is in docs/configuration.md (src/docs.test.ts checks it). */
 export interface Config {
   databaseUrl?: string;
   dataDir: string;
@@ -16,6 +16,11 @@ export interface Config {
    * built-in Lark simulator, signs every visitor in as an operator and invents pipeline secrets: loopback only.
    */
   sandbox: boolean;
+  /**
+   * Sandbox mode only, set by the runtime once it started it: the example business service, which the outbound
+   * guard calls in place of reserved example hosts (`*.example.com`, src/business/example-hosts.ts).
+   */
+  exampleServiceUrl?: string;
   lark: {
     /** Lark is in use: LARK_APP_ID is set, or the simulator stands in for it (sandbox). */
     enabled: boolean;
@@ -42,6 +47,11 @@ export interface Config {
   reconcileEveryMs: number;
   /** Jobs one process runs at once. */
   workerConcurrency: number;
+  /**
+   * A process whose workers have not beaten for this long is presumed dead (a SIGKILL, a lost machine): any replica
+   * releases its jobs and hands over its pending effects. Workers beat every quarter of it.
+   */
+  workerDeadAfterMs: number;
   /** The HTTP server's limits, and the token /metrics and the details of /readyz need (when set). */
   http: {
     headersTimeoutMs: number;
@@ -123,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileMaxMs: integer(env, 'TICKETFLOW_RECONCILE_MAX_MS', 24 * 3_600_000),
     reconcileEveryMs: integer(env, 'TICKETFLOW_RECONCILE_EVERY_MS', 60_000),
     workerConcurrency: integer(env, 'TICKETFLOW_WORKER_CONCURRENCY', 16),
+    workerDeadAfterMs: deadAfter(env),
     http: httpConfig(env),
     dingtalk: env.DINGTALK_APP_KEY ? dingtalkConfig(env) : undefined,
     console: {
@@ -180,6 +191,13 @@ function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']>
 
 function list(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function deadAfter(env: NodeJS.ProcessEnv): number {
+  const ms = integer(env, 'TICKETFLOW_WORKER_DEAD_AFTER_MS', 20_000);
+  // Below a second, a busy but live process could be taken for dead and its work run twice.
+  if (ms < 1_000) throw new ConfigError(`TICKETFLOW_WORKER_DEAD_AFTER_MS must be at least 1000, got ${ms}`);
+  return ms;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

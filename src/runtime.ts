@@ -12,6 +12,7 @@ import { DingTalkApi } from './providers/dingtalk/api.ts';
 import { dingTalkProvider } from './providers/dingtalk/provider.ts';
 import type { JobDeps } from './jobs/deps.ts';
 import type { LarkSimulator } from './providers/lark/simulator/server.ts';
+import type { ExampleService } from './examples/example-service.ts';
 import { LarkSubscriber } from './providers/lark/subscriber.ts';
 import { ImHealth } from './providers/im-health.ts';
 import { definitionCode, PipelineRegistry } from './registry/registry.ts';
@@ -36,6 +37,8 @@ export interface Runtime {
   inbox: EventInbox;
   /** The built-in Lark simulator, in sandbox mode. */
   simulator?: LarkSimulator;
+  /** The example business service, in sandbox mode. */
+  exampleService?: ExampleService;
   /** Drain and stop: readyz turns 503, no new work, in-flight work finishes within the grace period. */
   stop(): Promise<void>;
 }
@@ -52,6 +55,9 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.error({ err: e }, 'cleanup failed'));
   };
   try {
+    // The port first: taken, the start ends here with one line, before a database is started for nothing.
+    const server = await listenHttp(loaded.port, loaded.host, loaded.http);
+    cleanup.push(() => server.close(0));
     let embedded: EmbeddedDatabase | undefined;
     let url = loaded.databaseUrl;
     if (!url) {
@@ -68,17 +74,16 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     cleanup.push(() => pool.end());
     await installJobSchema(pool);
 
-    const sandbox = loaded.sandbox ? await startSandbox(loaded.lark, log) : undefined;
+    const sandbox = loaded.sandbox ? await startSandbox(loaded.lark, log, { dataDir: loaded.dataDir, env }) : undefined;
     if (sandbox) cleanup.push(() => sandbox.close());
-    const server = await listenHttp(loaded.port, loaded.host, loaded.http);
-    cleanup.push(() => server.close(0));
     const config = frozenConfig({
       ...loaded,
       // Without PUBLIC_URL the default follows the port actually bound (PORT=0 picks a free one).
       publicUrl: env.PUBLIC_URL ? loaded.publicUrl : `http://localhost:${server.port}`,
       lark: { ...loaded.lark, ...sandbox?.lark },
+      ...(sandbox && { exampleServiceUrl: sandbox.exampleService.url }),
     });
-    const secretOf = (name: string) => (sandbox && !env[name] ? sandbox.secret(name) : env[name]);
+    const secretOf = (name: string) => (sandbox ? sandbox.secret(name) : env[name]);
 
     const imHealth = new ImHealth(log, metrics);
     // A DingTalk-only deployment has no Lark: no client, no subscriptions, and its callback route answers 404.
@@ -105,7 +110,7 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
       providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') }), config.dingtalk.assistantUserId);
     }
     const outbox = new Outbox(pool, log, { outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }), backlog: (size) => metrics.effectsBacklog.set(size) });
-    const tickets = new Tickets(pool, outbox, metrics);
+    const tickets = new Tickets(pool, outbox, metrics, { log, consoleUrl: config.publicUrl });
     const checkSettled = new CheckSettled(pool, log);
     cleanup.push(() => checkSettled.stop());
     const deps: JobDeps = { config, pool, log, metrics, registry, versions: registry.versions, providers, tickets, outbox, secret: secretOf };
@@ -135,7 +140,8 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     server.serve(app.callback());
     const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     sandbox?.pushTo(url0);
-    log.info({ url: url0, pipelines: registry.pipelines().length }, 'Ticketflow is serving');
+    log.info({ url: url0, console: `${config.publicUrl}/`, pipelines: registry.pipelines().length }, `Ticketflow is serving; the console is at ${config.publicUrl}/`);
+    if (sandbox) log.info(`SANDBOX MODE: the pipeline secrets, the simulator and the example service are shown at ${config.publicUrl}/sandbox`);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -147,6 +153,7 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
       versions: registry.versions,
       inbox,
       simulator: sandbox?.simulator,
+      exampleService: sandbox?.exampleService,
       stop() {
         stopping ??= (async () => {
           lifecycle.draining = true;

@@ -2,7 +2,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import type { Config } from '../config.ts';
 import { hostAllowed } from './allowed-hosts.ts';
+import { exampleRoute } from './example-hosts.ts';
 
 /**
  * The one door for every outbound request to a business URL (stage endpoints, options sources, notify URLs):
@@ -12,6 +14,16 @@ import { hostAllowed } from './allowed-hosts.ts';
  */
 export interface OutboundPolicy {
   allowedHosts?: readonly string[];
+  /**
+   * Sandbox mode only: the origin of the example business service. A URL on a reserved example host
+   * (`*.example.com`, see example-hosts.ts) is called there instead, after every check on the URL as written.
+   */
+  exampleService?: string;
+}
+
+/** The policy of every outbound business request of a runtime: its allowed hosts, and in sandbox mode the example service. */
+export function outboundPolicy(config: Pick<Config, 'allowedHosts' | 'sandbox' | 'exampleServiceUrl'>): OutboundPolicy {
+  return { allowedHosts: config.allowedHosts, ...(config.sandbox && config.exampleServiceUrl ? { exampleService: config.exampleServiceUrl } : {}) };
 }
 
 export type OutboundFailure = 'refused' | 'too_large' | 'timeout' | 'network';
@@ -105,7 +117,7 @@ export async function outboundRequest(
 ): Promise<OutboundReply> {
   const refused = refusal(url, options.policy);
   if (refused) throw new OutboundError('refused', refused);
-  const u = new URL(url);
+  const u = new URL(exampleRoute(url, options.policy.exampleService) ?? url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const lookup = guardedLookup(options.policy, host);
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.ts';
-import { startAdminService } from '../examples/admin-service.ts';
+import { startExampleService } from '../examples/example-service.ts';
 import { createLogger } from '../log.ts';
 import { startRuntime } from '../runtime.ts';
 import { scratchDatabase } from '../store/scratch-database.ts';
@@ -29,11 +29,11 @@ requester reads in Lark: one that is granted, one the check rejects, one whose e
     const say = (line: string) => console.log(line);
     const secret = randomBytes(32).toString('hex');
     const work = await mkdtemp(join(tmpdir(), 'ticketflow-demo-'));
-    const service = await startAdminService(secret, say);
+    const service = await startExampleService({ secret: (name) => (name === 'TICKETFLOW_SECRET_ADMIN_PERMISSION' ? secret : undefined), callbackDelayMs: 100, say: (line) => say(`[business]    ${line}`) });
     const pipelines = join(work, 'pipelines');
     await cp(join(repoPipelines, 'admin-permission.yaml'), join(pipelines, 'admin-permission.yaml'));
     const file = join(pipelines, 'admin-permission.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace(/endpoint: https:\/\/[^/\s]+\/ticketflow/g, `endpoint: ${service.url}`));
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/(endpoint|options_source): https:\/\/[^/\s]+/g, `$1: ${service.url}`));
     // A database of its own: the demo's pipeline (pointing at this run's business service) is new content for the
     // same version each run, which a database that saw an earlier run refuses.
     const scratch = process.env.DATABASE_URL ? await scratchDatabase('tf_demo') : undefined;

@@ -68,7 +68,7 @@ describe('serve on the embedded PostgreSQL default', () => {
 
 describe('serve on the PostgreSQL server of DATABASE_URL', () => {
   test('uses that server (and no embedded one), applies migrations, serves', async (t) => {
-    const db = await testDatabase(); // the machine's server when DATABASE_URL is set, else a separate embedded server
+    const db = await testDatabase(); // the server of DATABASE_URL when set, else the run's shared one, else a separate embedded server
     t.after(() => db.close());
     const dataDir = await mkdtemp(join(tmpdir(), 'tf-unused-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { ListenError } from '../http/server.ts';
 import { startRuntime } from '../runtime.ts';
 import { DataDirInUseError, EmbeddedDatabaseError } from '../store/embedded.ts';
 import { help } from './validate.ts';
@@ -31,7 +32,7 @@ SIGTERM or SIGINT drains and exits 0.`,
     try {
       runtime = await startRuntime(config, log);
     } catch (e) {
-      if (e instanceof DataDirInUseError || e instanceof EmbeddedDatabaseError) {
+      if (e instanceof ListenError || e instanceof DataDirInUseError || e instanceof EmbeddedDatabaseError) {
         log.error(e.message);
         return 1;
       }

@@ -12,16 +12,22 @@ import { getTicket } from '../store/sql/get-ticket.ts';
 import { listTickets } from '../store/sql/list-tickets.ts';
 import { pipelineVersionsOf } from '../store/sql/pipeline-versions-of.ts';
 import { ticketHistory } from '../store/sql/ticket-history.ts';
+import { stageDurations } from '../store/sql/stage-durations.ts';
 import { ticketStats } from '../store/sql/ticket-stats.ts';
+import { ticketsPerDay } from '../store/sql/tickets-per-day.ts';
 import { roleOf, SESSION_COOKIE } from './auth.ts';
-import { pickLang } from './i18n.ts';
-import { dashboardPage, pipelinePage, pipelinesPage, signInPage, ticketPage, ticketsPage, type PageContext } from './pages.ts';
+import { pickLang, t } from './i18n.ts';
+import { playgroundRoutes } from './playground.ts';
+import { sandboxRoutes } from './sandbox-page.ts';
+import { pipelinePage, pipelinesPage, signInPage, ticketsPage, type PageContext } from './pages.ts';
+import { dashboardPage } from './dashboard-page.ts';
+import { ticketPage, type TicketView } from './ticket-page.ts';
 import { cursor, date, queryParams } from '../http/query.ts';
 import { readJsonBounded } from '../security/bounded-body.ts';
 import type { SessionStore } from './session.ts';
 
 const STATE_COOKIE = 'tf_oauth_state';
-const statics: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+const statics: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8', 'playground.css': 'text/css; charset=utf-8', 'playground.js': 'text/javascript; charset=utf-8' };
 
 /** The operator console, served by the runtime itself (no second server, nothing from a CDN). */
 export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionStore): void {
@@ -32,7 +38,7 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
   const page = (ctx: Context): PageContext => {
     const lang = pickLang(ctx.query.lang as string | undefined, ctx.cookies.get('tf_lang'), ctx.get('accept-language'));
     if (ctx.query.lang) ctx.cookies.set('tf_lang', lang, { ...cookieOptions, httpOnly: false, maxAge: 365 * 86_400_000 });
-    return { lang, principal: ctx.state.principal, sandbox: config.sandbox, path: ctx.path };
+    return { lang, principal: ctx.state.principal, sandbox: config.sandbox, path: ctx.path, query: ctx.querystring };
   };
 
   /** Console pages need a session; anonymous visitors get the sign-in page (sandbox: a local operator session). */
@@ -62,7 +68,7 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
 
   router.get('/login', (ctx) => {
     ctx.type = 'html';
-    ctx.body = signInPage(page(ctx));
+    ctx.body = signInPage(page(ctx), undefined, ctx.query.signed_out === '1');
   });
 
   // Sign in with Lark: OAuth 2.0 authorization code, with a one-time state bound to this browser.
@@ -85,7 +91,7 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
     ctx.type = 'html';
     if (!code || !state || !expected || !safeEqual(state, expected)) {
       ctx.status = 400;
-      ctx.body = signInPage(c, 'The sign-in answer does not match this browser; try again.');
+      ctx.body = signInPage(c, t(c.lang, 'signInMismatch'));
       return;
     }
     const user = await larkUser(config, code).catch((e: Error) => {
@@ -119,11 +125,17 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
       await sessions.revoke(p.sessionId);
       ctx.cookies.set(SESSION_COOKIE, null, cookieOptions);
     }
-    ctx.redirect('/login');
+    ctx.redirect('/login?signed_out=1');
   });
 
   router.get('/', signedIn, async (ctx) => {
-    ctx.body = dashboardPage(page(ctx), await ticketStats(pool));
+    const days = ctx.query.days === '30' ? 30 : 14;
+    // The reader's UTC offset, which static/console.js keeps in a cookie: the pictures' days are the reader's days.
+    const tz = Number(ctx.cookies.get('tf_tz'));
+    const offsetMinutes = ctx.cookies.get('tf_tz') && Number.isInteger(tz) && Math.abs(tz) <= 840 ? tz : undefined;
+    const durationTickets = 2_000;
+    const [stats, perDay, durations] = await Promise.all([ticketStats(pool), ticketsPerDay(pool, days, offsetMinutes ?? 0), stageDurations(pool, days, durationTickets)]);
+    ctx.body = dashboardPage(page(ctx), { stats, days, offsetMinutes, perDay, durations, durationTickets });
   });
 
   router.get('/pipelines', signedIn, (ctx) => {
@@ -155,9 +167,9 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
   router.get('/tickets', signedIn, async (ctx) => {
     // Read as the admin API reads it: a repeated parameter, a NUL, a foreign cursor or an impossible date is a 400.
     const q = queryParams(ctx);
-    const filters = { q: q.q?.trim() || undefined, pipeline: q.pipeline || undefined, state: (ticketStates as readonly string[]).includes(q.state ?? '') ? q.state : undefined, applicant: q.applicant || undefined, from: q.from || undefined, to: q.to || undefined };
+    const filters = { q: q.q?.trim() || undefined, pipeline: q.pipeline || undefined, state: (ticketStates as readonly string[]).includes(q.state ?? '') ? q.state : undefined, applicant: q.applicant || undefined, from: q.from || undefined, to: q.to || undefined, entered_since: q.entered_since || undefined };
     const to = date(filters.to, 'to');
-    const result = await listTickets(pool, { ...filters, from: date(filters.from, 'from'), to: to && new Date(to.getTime() + 86_400_000), after: cursor(q.cursor), limit: 50 });
+    const result = await listTickets(pool, { ...filters, from: date(filters.from, 'from'), to: to && new Date(to.getTime() + 86_400_000), enteredSince: date(filters.entered_since, 'entered_since'), after: cursor(q.cursor), limit: 50 });
     const next = result.next ? `/tickets?${new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: Buffer.from(JSON.stringify(result.next)).toString('base64url') } as Record<string, string>)}` : undefined;
     ctx.body = ticketsPage(page(ctx), result.tickets.map(summary), filters, ticketStates, registry.pipelines().map((p) => p.name), next);
   });
@@ -169,9 +181,13 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
       ctx.body = ticketsPage(page(ctx), [], {}, ticketStates, []);
       return;
     }
-    const history = await ticketHistory(pool, ticket.id);
-    ctx.body = ticketPage(page(ctx), summary(ticket), history.audit, history.calls);
+    // The pinned version names the fields and their options; a version that cannot be read leaves them as they are.
+    const [history, pipeline] = await Promise.all([ticketHistory(pool, ticket.id), deps.versions.get(ticket.pipeline.name, ticket.pipeline.version).catch(() => undefined)]);
+    ctx.body = ticketPage(page(ctx), summary(ticket) as TicketView, pipeline, history.audit, history.calls);
   });
+
+  playgroundRoutes(router, deps, { signedIn, page });
+  sandboxRoutes(router, deps, { signedIn, page });
 }
 
 /** Lark's authorize page lives on the accounts host of the OpenAPI domain (a simulator serves both). */

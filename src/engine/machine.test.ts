@@ -142,6 +142,20 @@ describe('ticket state machine', () => {
     assert.deepEqual([late.changed, late.ignored], [false, 'final']);
   });
 
+  test('an operator rejection is its own final state, on either stage: the assistant task is rejected with the comment', () => {
+    const down = (stage: 'check' | 'execute') => [1, 2, 3, 4, 5, 6, 7, 8].map((attempt) => ({ type: 'business_unreachable', stage, attempt, error: 'down' }) as TicketEvent);
+    const atCheck = run(admin, [checkTask, ...down('check')]).ticket;
+    const rejected = transition(atCheck, { type: 'operator_reject', actor: 'op', comment: 'ask again next week' }, admin, now);
+    assert.equal(rejected.ticket.state, 'rejected_by_operator');
+    assert.deepEqual(rejected.effects, [{ type: 'decide_task', stage: 'check', taskId: 'T-check', action: 'reject', comment: 'ask again next week' }]);
+    assert.equal(transition(rejected.ticket, { type: 'operator_retry', actor: 'op' }, admin, now).ignored, 'final');
+    const atExecute = run(admin, [checkTask, { type: 'business_result', stage: 'check', result: true, via: 'reply' }, execTask, ...down('execute')]).ticket;
+    assert.equal(atExecute.state, 'needs_operator');
+    assert.equal(transition(atExecute, { type: 'operator_reject', actor: 'op', comment: 'no' }, admin, now).ticket.state, 'rejected_by_operator');
+    const inApproval = run(admin, [checkTask, { type: 'business_result', stage: 'check', result: true, via: 'reply' }]).ticket;
+    assert.equal(transition(inApproval, { type: 'operator_reject', actor: 'op', comment: 'no' }, admin, now).ignored, 'not_waiting', 'humans decide in approval');
+  });
+
   test('backoff grows by the multiplier and stops at max_delay', () => {
     const spec = expense.stages.execute!; // 5s, ×3, max 30m
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((a) => retryDelayMs(spec, a)), [5000, 15000, 45000, 135000, 405000, 1215000, 1800000, 1800000]);
@@ -169,6 +183,31 @@ describe('tickets born in a business system (origin: api)', () => {
   test('a check rejection is final and notified, and nothing is created in the IM', () => {
     const t = transition(start().ticket, { type: 'business_result', stage: 'check', result: false, error: 'no', via: 'reply' }, api, now);
     assert.deepEqual([t.ticket.state, t.effects], ['rejected_by_check', [{ type: 'notify' }]]);
+  });
+
+  test('an operator rejection is notified as rejected_by_operator, without an IM task to reject: a comment once the instance exists', () => {
+    const stuck = (stage: 'check' | 'execute', from: Ticket) => [1, 2, 3, 4, 5].reduce((t, attempt) => transition(t, { type: 'business_unreachable', stage, attempt, error: 'down' }, api, now).ticket, from);
+    const atCheck = stuck('check', start().ticket);
+    assert.equal(atCheck.state, 'needs_operator');
+    const rejected = transition(atCheck, { type: 'operator_reject', actor: 'op', comment: 'not this quarter' }, api, now);
+    assert.deepEqual([rejected.ticket.state, rejected.ticket.results.check, rejected.effects], ['rejected_by_operator', { result: false, error: 'not this quarter' }, [{ type: 'notify' }]]);
+
+    const passed = transition(start().ticket, { type: 'business_result', stage: 'check', result: true, via: 'reply' }, api, now).ticket;
+    const created = transition(passed, { type: 'instance_created', instanceCode: 'INST-9' }, api, now).ticket;
+    const executing = transition(created, { type: 'instance_closed', status: 'APPROVED' }, api, now).ticket;
+    const atExecute = stuck('execute', executing);
+    const t = transition(atExecute, { type: 'operator_reject', actor: 'op', comment: 'done by hand instead' }, api, now);
+    assert.deepEqual([t.ticket.state, t.effects], ['rejected_by_operator', [{ type: 'comment', text: 'done by hand instead' }, { type: 'notify' }]]);
+  });
+
+  test('an operator resolving a stuck check creates the IM instance; a stuck execute completes and is notified', () => {
+    const stuck = (stage: 'check' | 'execute', from: Ticket) => [1, 2, 3, 4, 5].reduce((t, attempt) => transition(t, { type: 'business_unreachable', stage, attempt, error: 'down' }, api, now).ticket, from);
+    const resolved = transition(stuck('check', start().ticket), { type: 'operator_resolve', actor: 'op' }, api, now);
+    assert.deepEqual([resolved.ticket.state, resolved.effects], ['in_approval', [{ type: 'create_instance' }]]);
+    const created = transition(resolved.ticket, { type: 'instance_created', instanceCode: 'INST-9' }, api, now).ticket;
+    const executing = transition(created, { type: 'instance_closed', status: 'APPROVED' }, api, now).ticket;
+    const done = transition(stuck('execute', executing), { type: 'operator_resolve', actor: 'op' }, api, now);
+    assert.deepEqual([done.ticket.state, done.effects], ['completed', [{ type: 'notify' }]]);
   });
 
   test('a human rejection is notified', () => {

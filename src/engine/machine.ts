@@ -209,25 +209,29 @@ function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent,
     }
 
     case 'operator_reject': {
+      // An IM ticket's stage is ended in the IM, on the assistant's task. A ticket born in a business system has no
+      // such task: the notify webhook tells the business, and a comment the requester, if the instance exists.
       const stage = ticket.stage;
       const taskId = stage ? ticket.tasks[stage] : undefined;
-      if (!stage || !taskId) return same('not_waiting');
-      next.state = rejectedBy[stage];
+      if (!stage || (!taskId && !api)) return same('not_waiting');
+      next.state = 'rejected_by_operator';
       next.stage = undefined;
       next.deadlineAt = undefined;
       next.results[stage] = { result: false, error: event.comment };
-      return done([decide(stage, taskId, false, event.comment)]);
+      if (taskId) return done([decide(stage, taskId, false, event.comment)]);
+      return done(ticket.instanceCode.startsWith('pending:') ? [] : [{ type: 'comment', text: event.comment }]);
     }
 
     case 'operator_resolve': {
       const stage = ticket.stage;
       const taskId = stage ? ticket.tasks[stage] : undefined;
-      if (ticket.state !== 'needs_operator' || !stage || !taskId) return same('not_waiting');
+      if (ticket.state !== 'needs_operator' || !stage || (!taskId && !api)) return same('not_waiting');
       const msg = event.comment ?? `Resolved by an operator (${event.actor}).`;
       next.state = stage === 'check' ? 'in_approval' : 'completed';
       next.stage = undefined;
       next.results[stage] = { result: true, msg };
-      return done([decide(stage, taskId, true, msg)]);
+      if (taskId) return done([decide(stage, taskId, true, msg)]);
+      return done(stage === 'check' ? [{ type: 'create_instance' }] : []);
     }
   }
 }

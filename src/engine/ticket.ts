@@ -9,12 +9,13 @@ export const ticketStates = [
   'rejected_by_check',
   'rejected_by_approver',
   'execute_failed',
+  'rejected_by_operator',
   'canceled',
   'needs_operator',
 ] as const;
 export type TicketState = (typeof ticketStates)[number];
 
-export const finalStates: ReadonlySet<TicketState> = new Set(['completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'canceled']);
+export const finalStates: ReadonlySet<TicketState> = new Set(['completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'rejected_by_operator', 'canceled']);
 
 export type Stage = 'check' | 'execute';
 

@@ -10,6 +10,7 @@ export type TicketState =
   | 'rejected_by_check'
   | 'rejected_by_approver'
   | 'execute_failed'
+  | 'rejected_by_operator'
   | 'canceled'
   | 'needs_operator';
 

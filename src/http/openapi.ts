@@ -65,13 +65,14 @@ export function openApiDocument(publicUrl: string): object {
             { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
             { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
             { name: 'q', in: 'query', schema: { type: 'string' }, description: 'a ticket id or an IM instance code' },
+            { name: 'entered_since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'tickets that entered their current state at this time or later' },
             { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           ],
           responses: { 200: json({ type: 'object', properties: { tickets: { type: 'array', items: { $ref: '#/components/schemas/Ticket' } }, next_cursor: { type: ['string', 'null'] } } }), 401: errorResponse('not signed in') },
         },
       },
-      '/api/v1/tickets/stats': { get: { summary: 'Tickets by state, failures in the last 24 h', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
+      '/api/v1/tickets/stats': { get: { summary: 'Tickets by state; tickets now in a failure state entered in the last 24 h (failures24h, with failuresSince for entered_since)', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
       '/api/v1/tickets/{id}': {
         get: {
           summary: 'A ticket with its audit log and every call attempt (signatures redacted)',

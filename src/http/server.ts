@@ -14,6 +14,16 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
+/** The port or address cannot be listened on: said in one line, naming the variable to change. */
+export class ListenError extends Error {}
+
+function listenFailure(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (e.code === 'EADDRINUSE') return new ListenError(`port ${port} is already in use (PORT); choose another`);
+  if (e.code === 'EACCES') return new ListenError(`port ${port} needs privileges this process does not have (PORT); choose one above 1023`);
+  if (e.code === 'EADDRNOTAVAIL') return new ListenError(`${host} is not an address of this machine (HOST); choose another`);
+  return e;
+}
+
 export async function listenHttp(port: number, host: string, limits: Config['http']): Promise<HttpServer> {
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -33,7 +43,7 @@ export async function listenHttp(port: number, host: string, limits: Config['htt
   server.keepAliveTimeout = 5_000;
   server.maxConnections = maxConnections;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(listenFailure(e, port, host)));
     server.listen(port, host, resolve);
   });
   let closing: Promise<void> | undefined;

@@ -18,10 +18,6 @@ import { processEvents } from './tasks/process-event.ts';
 import { reconcileTask, reconcileTicketTask } from './tasks/reconcile.ts';
 import { stageDeadlineTask } from './tasks/stage-deadline.ts';
 
-/** A worker that has not beaten for this long is presumed dead and its job locks are released. */
-const DEAD_AFTER_S = 20;
-const BEAT_EVERY_MS = 5_000;
-
 export interface JobWorker {
   workerIds: ReadonlySet<string>;
   stop(): Promise<void>;
@@ -49,7 +45,8 @@ export function taskHandlers(deps: JobDeps): TaskHandlers {
  * The work of one instance is serialized by `withInstanceLock` instead, and every effect applies its outcome
  * through the ticket door, which ignores an outcome that no longer fits.
  * graphile-worker frees the locks of a crashed worker only after 4 hours; we keep our own heartbeats
- * and release the jobs of workers silent for 20 s, so work in flight at a SIGKILL resumes within half a minute.
+ * (every quarter of `workerDeadAfterMs`) and release the jobs of workers silent for `workerDeadAfterMs` (20 s by
+ * default), so work in flight at a SIGKILL resumes within about one and a half times that.
  */
 export async function startJobWorker(deps: JobDeps, handlers: TaskHandlers, dispatch?: LocalDispatch): Promise<JobWorker> {
   const taskList: TaskList = {};
@@ -57,6 +54,7 @@ export async function startJobWorker(deps: JobDeps, handlers: TaskHandlers, disp
   const workerIds = new Set<string>(dispatch ? [dispatch.id] : []);
   const process = `${hostname()}:${globalThis.process.pid}`;
   const beat = (ids: string[]) => beatWorkers(deps.pool, ids, process);
+  const deadAfterMs = deps.config.workerDeadAfterMs;
   const runner: Runner = await run({
     pgPool: deps.pool,
     concurrency: deps.config.workerConcurrency,
@@ -72,8 +70,8 @@ export async function startJobWorker(deps: JobDeps, handlers: TaskHandlers, disp
   runner.events.on('job:error', ({ job, error }) => deps.log.warn({ task: job.task_identifier, attempts: job.attempts, err: (error as Error)?.message }, 'job failed; it will be retried'));
 
   const timers = [
-    setInterval(() => void beat([...workerIds]).catch(() => undefined), BEAT_EVERY_MS),
-    setInterval(() => void releaseTheDead(deps, dispatch).catch((e) => deps.log.warn({ err: (e as Error).message }, 'releasing dead workers failed')), BEAT_EVERY_MS * 2),
+    setInterval(() => void beat([...workerIds]).catch(() => undefined), deadAfterMs / 4),
+    setInterval(() => void releaseTheDead(deps, dispatch).catch((e) => deps.log.warn({ err: (e as Error).message }, 'releasing dead workers failed')), deadAfterMs / 2),
     setInterval(() => void deps.outbox.later({ task: 'reconcile', payload: {}, key: 'reconcile', maxAttempts: 1 }).catch(() => undefined), deps.config.reconcileEveryMs),
   ];
   await releaseTheDead(deps, dispatch).catch(() => undefined);
@@ -96,9 +94,10 @@ function fromQueue<K extends TaskName>(handlers: TaskHandlers, task: K): Task {
 /** Jobs locked by, and effects claimed by, a process that stopped beating (it died) go back to the queue. */
 async function releaseTheDead(deps: JobDeps, dispatch?: LocalDispatch): Promise<void> {
   await dispatch?.tidy();
-  const orphaned = await handOverOrphanedEffects(deps.pool, DEAD_AFTER_S);
+  const deadAfterS = deps.config.workerDeadAfterMs / 1000;
+  const orphaned = await handOverOrphanedEffects(deps.pool, deadAfterS);
   if (orphaned) deps.log.warn({ effects: orphaned }, 'handed the effects of processes that stopped beating to the job queue');
-  const dead = await releaseDeadWorkers(deps.pool, DEAD_AFTER_S);
+  const dead = await releaseDeadWorkers(deps.pool, deadAfterS);
   if (dead.length) deps.log.warn({ workers: dead }, 'released the jobs of workers that stopped beating');
 }
 

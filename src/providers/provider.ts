@@ -33,6 +33,16 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * The IM says the instance does not exist (Lark 1390003): deleted, or never there (a sandbox simulator that lost its
+ * state). Asking again will not bring it back.
+ */
+export class InstanceNotFound extends ProviderError {
+  constructor(message: string, code?: string | number) {
+    super(message, false, undefined, undefined, code);
+  }
+}
+
 /** One IM behind the engine. Lark was first; DingTalk showed where the shape was Lark's (node ids, task reads). */
 export interface Provider {
   type: 'lark' | 'dingtalk';

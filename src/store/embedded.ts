@@ -41,7 +41,11 @@ interface RunAs {
   gid?: number;
 }
 
-export async function startEmbedded(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+/**
+ * `settings`: extra `-c name=value` server settings, after ours (a throw-away test server turns durability off and
+ * allows more connections).
+ */
+export async function startEmbedded(dataDir: string, log: Logger, settings: Record<string, string | number> = {}): Promise<EmbeddedDatabase> {
   // 0711: the postgres user may pass through to its cluster; nobody else can list what is here.
   await mkdir(dataDir, { recursive: true, mode: 0o711 });
   const releaseLock = await lockDataDir(dataDir);
@@ -64,7 +68,7 @@ export async function startEmbedded(dataDir: string, log: Logger): Promise<Embed
       '-D', clusterDir,
       '-w', '-t', '60',
       '-l', join(clusterDir, 'server.log'),
-      '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`,
+      '-o', [`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' '),
     ]).catch(async (e) => {
       const tail = await readFile(join(clusterDir, 'server.log'), 'utf8').catch(() => '');
       throw new EmbeddedDatabaseError(`the embedded PostgreSQL did not start: ${(e as Error).message}\n${tail.split('\n').slice(-15).join('\n')}`);

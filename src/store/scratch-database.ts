@@ -13,11 +13,11 @@ export interface ScratchDatabase {
 }
 
 /**
- * A fresh, empty PostgreSQL database to throw away (a test file's, the demo's): a new database on the server of
- * DATABASE_URL when it is set, otherwise an embedded server in a temporary folder (the project's own default).
+ * A fresh, empty PostgreSQL database to throw away (a test file's, the demo's): a new database on `server` (by
+ * default the server of DATABASE_URL) when there is one, otherwise an embedded server in a temporary folder (the
+ * project's own default).
  */
-export async function scratchDatabase(prefix = 'tf_scratch'): Promise<ScratchDatabase> {
-  const server = process.env.DATABASE_URL;
+export async function scratchDatabase(prefix = 'tf_scratch', server: string | undefined = process.env.DATABASE_URL || undefined): Promise<ScratchDatabase> {
   if (server) {
     const name = `${prefix}_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: server });

@@ -7,9 +7,18 @@ import { scratchDatabase, type ScratchDatabase } from '../store/scratch-database
 
 export type TestDatabase = ScratchDatabase;
 
-/** A fresh, empty PostgreSQL database for one test file (never an imitation): see `scratchDatabase`. */
+/**
+ * The PostgreSQL server on which tests create their databases: the one of DATABASE_URL when set, else the one that
+ * `npm test` starts for the whole run (TICKETFLOW_TEST_PG_URL, see scripts/test.mjs); undefined when neither (a test
+ * file run on its own with `node --test`): each database is then an embedded server of its own.
+ */
+export function testServerUrl(): string | undefined {
+  return process.env.DATABASE_URL || process.env.TICKETFLOW_TEST_PG_URL || undefined;
+}
+
+/** A fresh, empty PostgreSQL database for one test file (never an imitation): see `scratchDatabase` and `testServerUrl`. */
 export function testDatabase(): Promise<TestDatabase> {
-  return scratchDatabase('tf_test');
+  return scratchDatabase('tf_test', testServerUrl());
 }
 
 export interface MigratedTestDatabase extends TestDatabase {

@@ -29,6 +29,8 @@ export interface TestStack {
 export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?: string | null; retryDelaysMs?: number[]; business?: string; edit?: (name: string, text: string) => string; extra?: Record<string, string> } = {}): Promise<TestStack> {
   const db = await testDatabase();
   const pipelinesDir = await mkdtemp(join(tmpdir(), 'tf-pipelines-'));
+  // Sandbox mode keeps the simulator's state there: each stack starts with its own.
+  const dataDir = await mkdtemp(join(tmpdir(), 'tf-data-'));
   await cp(join(repoRoot, 'pipelines'), pipelinesDir, { recursive: true });
   for (const name of await readdir(pipelinesDir)) {
     const path = join(pipelinesDir, name);
@@ -46,6 +48,7 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?
     DATABASE_URL: db.url,
     PORT: '0',
     PIPELINES_DIR: pipelinesDir,
+    TICKETFLOW_DATA_DIR: dataDir,
     LARK_APP_ID: lark.options.appId,
     LARK_APP_SECRET: lark.options.appSecret,
     LARK_BASE_URL: lark.url,
@@ -73,6 +76,7 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?
       await lark.close();
       await db.close();
       await rm(pipelinesDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

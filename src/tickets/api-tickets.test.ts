@@ -24,14 +24,23 @@ fields:
   until: { widget: { custom_id: until }, type: date, required: false }
 `;
 
+/** The same pipeline whose check is tried once: a check service that is down sends the ticket to an operator at once. */
+const oneTryText = pipelineText
+  .replace('name: perm-api,', 'name: perm-api-once,')
+  .replace('approval_code: API-PERM }', 'approval_code: API-PERM-ONCE }')
+  .replace('mode: sync, timeout: 3s }', 'mode: sync, timeout: 3s, retry: { attempts: 1 } }');
+const adminToken = 'admin-token-'.padEnd(40, 'x');
+
 describe('tickets born in a business system, on Lark', () => {
   let stack: TestStack;
   let business: FakeBusiness;
   before(async () => {
     business = await new FakeBusiness(testSecret).start();
-    stack = await startStack({ business: business.url, extra: { 'perm-api.yaml': pipelineText } });
-    const [f] = checkPipelines([{ path: 'perm-api.yaml', text: pipelineText.replaceAll('BUSINESS', business.url) }]).files;
-    stack.lark.model.defineApproval(definitionForPipeline(f!.pipeline!, 'assistant'));
+    stack = await startStack({ business: business.url, extra: { 'perm-api.yaml': pipelineText, 'perm-api-once.yaml': oneTryText }, env: { TICKETFLOW_ADMIN_TOKEN: adminToken } });
+    for (const [path, text] of [['perm-api.yaml', pipelineText], ['perm-api-once.yaml', oneTryText]] as const) {
+      const [f] = checkPipelines([{ path, text: text.replaceAll('BUSINESS', business.url) }]).files;
+      stack.lark.model.defineApproval(definitionForPipeline(f!.pipeline!, 'assistant'));
+    }
     stack.lark.model.directory.set('+86 13800000001', 'alice');
   });
   after(async () => {
@@ -109,6 +118,21 @@ describe('tickets born in a business system, on Lark', () => {
     const uuids = [...stack.lark.model.instances.values()].filter((i) => i.uuid === first.body.ticket_id);
     assert.equal(uuids.length, 1);
     assert.equal((await post({ ...request, fields: { ...request.fields, system: 'erp' } }, 'key-3')).status, 409);
+  });
+
+  test('an operator who rejects a ticket stuck at its check ends it as rejected_by_operator: the notify URL receives that state and the comment', async () => {
+    business.reply = (c) => (c.path === '/notify' ? { status: 200, body: {} } : { status: 503 });
+    const created = await post(request, 'key-operator', { path: '/api/v1/pipelines/perm-api-once/tickets' });
+    assert.deepEqual([created.status, created.body.state], [202, 'needs_operator']);
+    const id = String(created.body.ticket_id);
+    const rejected = await fetch(`${stack.runtime.url}/api/v1/tickets/${id}/reject`, { method: 'POST', body: JSON.stringify({ comment: 'The CRM is frozen this week.' }), headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` } });
+    assert.equal(rejected.status, 200, await rejected.clone().text());
+    assert.equal(((await rejected.json()) as { state: string }).state, 'rejected_by_operator');
+    const notify = await until('the notify webhook', () => business.calls.find((c) => c.path === '/notify' && c.body.ticket_id === id));
+    assert.deepEqual(notify.body, { ticket_id: id, pipeline: 'perm-api-once', state: 'rejected_by_operator', result: false, msg: null, error: 'The CRM is frozen this week.' });
+    assert.ok(![...stack.lark.model.instances.values()].some((i) => i.uuid === id), 'nothing was created in Lark');
+    const metrics = await (await fetch(`${stack.runtime.url}/metrics`)).text();
+    assert.match(metrics, /ticketflow_ticket_transitions_total\{pipeline="perm-api-once",state="rejected_by_operator"\} 1/);
   });
 
   test('unknown pipeline 404, unsigned 401, missing key 400, bad fields 422, unknown mobile 422', async () => {

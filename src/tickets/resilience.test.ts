@@ -42,6 +42,13 @@ function runtimeEnv(db: string, lark: LarkSimulator, pipelines: string, extra: N
   };
 }
 
+/** Starts `ticketflow serve` and adds it to `started`, which the test's cleanup kills, whatever fails after. */
+async function serveInto(started: ServeProcess[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const serve = await startServe(env, await freePort());
+  started.push(serve);
+  return serve;
+}
+
 /** Plays the human approvers: approves every pending manager task as it appears. */
 function approveManagersContinuously(lark: LarkSimulator): () => void {
   const timer = setInterval(() => {
@@ -75,7 +82,8 @@ describe('resilience', () => {
       await rm(pipelines, { recursive: true, force: true });
     });
 
-    const env = runtimeEnv(db.url, lark, pipelines);
+    // Workers silent for 4 s are presumed dead (20 s by default): the restarted runtime takes over the killed one's work sooner.
+    const env = runtimeEnv(db.url, lark, pipelines, { TICKETFLOW_WORKER_DEAD_AFTER_MS: '4000' });
     runtime = await startServe(env, await freePort());
     lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
     const codes = Array.from({ length: 20 }, () => lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
@@ -115,16 +123,16 @@ describe('resilience', () => {
     await defineApprovals(lark, pipelines);
     const stopApproving = approveManagersContinuously(lark);
     const env = runtimeEnv(db.url, lark, pipelines, { LARK_RATE_PER_MINUTE: '600' });
-    const [a, b] = await Promise.all([startServe(env, await freePort()), startServe(env, await freePort())]);
+    const serves: ServeProcess[] = []; // cleaned up even when one of them fails to start
     t.after(async () => {
       stopApproving();
-      a.child.kill('SIGKILL');
-      b.child.kill('SIGKILL');
+      for (const s of serves) s.child.kill('SIGKILL');
       await lark.close();
       await business.close();
       await db.close();
       await rm(pipelines, { recursive: true, force: true });
     });
+    const [a, b] = await Promise.all([serveInto(serves, env), serveInto(serves, env)]);
     lark.setCallbackUrls([`${a.url}/api/v1/lark/callback`, `${b.url}/api/v1/lark/callback`]);
     const codes = Array.from({ length: 50 }, () => lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
     const pool = createPool(db.url, 2);
@@ -172,14 +180,15 @@ describe('resilience', () => {
     const pipelines = await pipelinesFor(business.url);
     await defineApprovals(lark, pipelines);
     // Two workers, one approval a second: a task that slept through its wait would hold both workers.
-    const runtime = await startServe(runtimeEnv(db.url, lark, pipelines, { LARK_RATE_PER_MINUTE: '60', TICKETFLOW_WORKER_CONCURRENCY: '2' }), await freePort());
+    let runtime: ServeProcess | undefined;
     t.after(async () => {
-      runtime.child.kill('SIGKILL');
+      runtime?.child.kill('SIGKILL');
       await lark.close();
       await business.close();
       await db.close();
       await rm(pipelines, { recursive: true, force: true });
     });
+    runtime = await startServe(runtimeEnv(db.url, lark, pipelines, { LARK_RATE_PER_MINUTE: '60', TICKETFLOW_WORKER_CONCURRENCY: '2' }), await freePort());
     lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
     const codes: string[] = [];
     for (let i = 0; i < 10; i++) {
@@ -199,17 +208,17 @@ describe('resilience', () => {
     const pipelines = await pipelinesFor(business.url);
     await defineApprovals(lark, pipelines);
     const stopApproving = approveManagersContinuously(lark);
-    const intake = await startServe(runtimeEnv(db.url, lark, pipelines, { TICKETFLOW_WORKER_CONCURRENCY: '0' }), await freePort());
-    const worker = await startServe(runtimeEnv(db.url, lark, pipelines), await freePort());
+    const serves: ServeProcess[] = []; // cleaned up even when one of them fails to start
     t.after(async () => {
       stopApproving();
-      intake.child.kill('SIGKILL');
-      worker.child.kill('SIGKILL');
+      for (const s of serves) s.child.kill('SIGKILL');
       await lark.close();
       await business.close();
       await db.close();
       await rm(pipelines, { recursive: true, force: true });
     });
+    // Both at once: the intake-only replica and the one that does the work.
+    const [intake] = await Promise.all([serveInto(serves, runtimeEnv(db.url, lark, pipelines, { TICKETFLOW_WORKER_CONCURRENCY: '0' })), serveInto(serves, runtimeEnv(db.url, lark, pipelines))]);
     lark.setCallbackUrl(`${intake.url}/api/v1/lark/callback`);
     const codes = Array.from({ length: 5 }, () => lark.model.createInstance({ approval_code: ADMIN, user_id: 'alice', form: JSON.stringify(adminForm()) }).instance_code);
     const pool = createPool(db.url, 2);

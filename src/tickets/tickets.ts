@@ -4,6 +4,7 @@ import type { TicketEvent } from '../engine/events.ts';
 import { transition, type Transition } from '../engine/machine.ts';
 import type { Ticket } from '../engine/ticket.ts';
 import type { Outbox, Transaction } from '../effects/outbox.ts';
+import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { claimApiRequest, type ApiRequest } from '../store/sql/claim-api-request.ts';
@@ -17,6 +18,7 @@ import { lockTicket } from '../store/sql/lock-ticket.ts';
 import type { StoredTicket } from '../store/sql/ticket-row.ts';
 import { updateTicket } from '../store/sql/update-ticket.ts';
 import { jobFor } from './jobs.ts';
+import { openedLine, ticketUrl, transitionLine } from './narration.ts';
 
 export type { StoredTicket };
 
@@ -43,6 +45,13 @@ export interface Decision {
   events: TicketEvent[];
 }
 
+/** Where each ticket's story is told: one info line per opening and per change of state, with its console URL. */
+export interface Narration {
+  log: Logger;
+  /** The console's base URL (PUBLIC_URL). */
+  consoleUrl: string;
+}
+
 /**
  * The only door to ticket state. Every change goes through the state machine and commits together with its audit
  * entry, its effects (through the outbox) and the IM event it consumes; nothing else writes a ticket.
@@ -52,6 +61,7 @@ export class Tickets {
     private readonly pool: Pool,
     private readonly outbox: Outbox,
     private readonly metrics: Metrics,
+    private readonly narration?: Narration,
   ) {}
 
   get(id: string): Promise<StoredTicket | undefined> {
@@ -78,7 +88,7 @@ export class Tickets {
       t.effects.map((e) => jobFor(t.ticket, e)),
     );
     if (written) {
-      this.counted(ticket, t);
+      this.moved(ticket, t, event);
       return { ...t, ticket: { ...ticket, ...t.ticket, version: ticket.version + 1 } };
     }
     const locked = await this.applyLocked(ticket.id, actor, async () => ({ pipeline, events: [event] }), options);
@@ -90,21 +100,21 @@ export class Tickets {
    * transaction. `undefined` when there is no such ticket or nothing was decided.
    */
   async applyLocked(ticketId: string, actor: string, decide: (ticket: StoredTicket) => Promise<Decision | undefined>, options: ApplyOptions = {}): Promise<Applied | undefined> {
-    const counted: Array<[StoredTicket, Transition]> = [];
+    const moved: Array<[StoredTicket, Transition, TicketEvent]> = [];
     const applied = await this.outbox.transaction(async (tx) => {
       let ticket = await lockTicket(tx.db, ticketId);
       const decision = ticket && (await decide(ticket));
       let last: Applied | undefined;
       for (const event of decision?.events ?? []) {
         const t = await applyInTransaction(tx, ticket!, event, decision!.pipeline, actor, options.detail);
-        if (t.changed) counted.push([ticket!, t]);
+        if (t.changed) moved.push([ticket!, t, event]);
         ticket = t.ticket;
         last = { ...t, changed: t.changed || last?.changed === true };
       }
       if (options.consumes) await markEventProcessed(tx.db, options.consumes.provider, options.consumes.eventId);
       return last;
     });
-    for (const [before, t] of counted) this.counted(before, t);
+    for (const [before, t, event] of moved) this.moved(before, t, event);
     return applied;
   }
 
@@ -114,7 +124,7 @@ export class Tickets {
    */
   async openFromInstance(opened: Ticket & { fieldProblems: string[] }, pipeline: Pipeline, actor: string, then: { event?: TicketEvent; note?: Record<string, unknown>; consumes: Consumed }): Promise<StoredTicket> {
     const created: StoredTicket[] = [];
-    const counted: Array<[StoredTicket, Transition]> = [];
+    const moved: Array<[StoredTicket, Transition, TicketEvent]> = [];
     const ticket = await this.outbox.transaction(async (tx) => {
       const inserted = await insertTicket(tx.db, opened);
       let ticket = inserted.ticket;
@@ -125,7 +135,7 @@ export class Tickets {
       const detail = { event_id: then.consumes.eventId };
       if (then.event) {
         const t = await applyInTransaction(tx, ticket, then.event, pipeline, actor, detail);
-        if (t.changed) counted.push([ticket, t]);
+        if (t.changed) moved.push([ticket, t, then.event]);
         ticket = t.ticket;
       } else if (then.note) {
         await appendAudit(tx.db, { ticketId: ticket.id, actor, event: 'im_task', from: ticket.state, to: ticket.state, detail: { ...then.note, ...detail } });
@@ -133,8 +143,8 @@ export class Tickets {
       await markEventProcessed(tx.db, then.consumes.provider, then.consumes.eventId);
       return ticket;
     });
-    for (const t of created) this.metrics.ticketsOpened.inc({ pipeline: t.pipeline.name });
-    for (const [before, t] of counted) this.counted(before, t);
+    for (const t of created) this.opened(t);
+    for (const [before, t, event] of moved) this.moved(before, t, event);
     return ticket;
   }
 
@@ -153,7 +163,7 @@ export class Tickets {
       if (e instanceof KeyInFlight) return 'key_in_flight' as const;
       throw e;
     });
-    if (ticket !== 'key_in_flight') this.metrics.ticketsOpened.inc({ pipeline: ticket.pipeline.name });
+    if (ticket !== 'key_in_flight') this.opened(ticket);
     return ticket;
   }
 
@@ -167,9 +177,18 @@ export class Tickets {
     await noteEventOnTicket(this.pool, ticket.id, consumes.provider, consumes.eventId, { ...note, event_id: consumes.eventId });
   }
 
-  /** A transition that entered another state, whatever caused it (IM, business, clock, operator). */
-  private counted(before: Ticket, t: Transition): void {
-    if (t.ticket.state !== before.state) this.metrics.ticketTransitions.inc({ pipeline: before.pipeline.name, state: t.ticket.state });
+  private opened(ticket: Ticket): void {
+    this.metrics.ticketsOpened.inc({ pipeline: ticket.pipeline.name });
+    const n = this.narration;
+    n?.log.info({ ticket: ticket.id, pipeline: ticket.pipeline.name, to: ticket.state, console: ticketUrl(n.consoleUrl, ticket.id) }, openedLine(ticket, n.consoleUrl));
+  }
+
+  /** A committed transition; counted and told when it entered another state, whatever caused it (IM, business, clock, operator). */
+  private moved(before: Ticket, t: Transition, event: TicketEvent): void {
+    if (t.ticket.state === before.state) return;
+    this.metrics.ticketTransitions.inc({ pipeline: before.pipeline.name, state: t.ticket.state });
+    const n = this.narration;
+    n?.log.info({ ticket: before.id, pipeline: before.pipeline.name, from: before.state, to: t.ticket.state, console: ticketUrl(n.consoleUrl, before.id) }, transitionLine(before, t.ticket, event, n.consoleUrl));
   }
 }
 

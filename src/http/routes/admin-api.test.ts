@@ -91,8 +91,11 @@ describe('admin API and console access control', () => {
     assert.equal((await api(`/api/v1/tickets/${stuck.id}/reject`, { method: 'POST', auth: `Bearer ${token}`, body: '{}' })).status, 400);
     const res = await api(`/api/v1/tickets/${stuck.id}/reject`, { method: 'POST', auth: `Bearer ${token}`, body: JSON.stringify({ comment: 'The admin service is being replaced; please ask again next week.' }) });
     assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { state: string }).state, 'rejected_by_operator', 'not rejected_by_check: the business never said no');
     await until('Lark rejected', () => stack.lark.model.instance(code).status === 'REJECTED');
     assert.ok(stack.lark.model.instance(code).timeline.some((e) => e.comment === 'The admin service is being replaced; please ask again next week.'));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await getTicket(stack.runtime.pool, stuck.id))?.state, 'rejected_by_operator', 'the instance event that follows changes nothing');
   });
 
   test('malformed input is a 4xx JSON error, never a 500: a cursor whose createdAt is no date, a repeated q, out-of-range dates, a NUL in a parameter, an id or a JSON body', async () => {

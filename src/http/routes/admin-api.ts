@@ -27,7 +27,7 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
     if (q.state && !(ticketStates as readonly string[]).includes(q.state)) throw new HttpError(400, 'bad_state', `state must be one of ${ticketStates.join(', ')}`);
     const limit = q.limit ? Number(q.limit) : 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'bad_limit', 'limit must be 1..200');
-    const page = await listTickets(pool, { pipeline: q.pipeline, state: q.state, applicant: q.applicant, from: date(q.from, 'from'), to: date(q.to, 'to'), q: q.q?.trim() || undefined, after: cursor(q.cursor), limit });
+    const page = await listTickets(pool, { pipeline: q.pipeline, state: q.state, applicant: q.applicant, from: date(q.from, 'from'), to: date(q.to, 'to'), enteredSince: date(q.entered_since, 'entered_since'), q: q.q?.trim() || undefined, after: cursor(q.cursor), limit });
     ctx.body = { tickets: page.tickets.map(summary), next_cursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null };
   });
 

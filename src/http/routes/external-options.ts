@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { OptionsSource, OptionsSourceError, staticOptions } from '../../business/options.ts';
+import { outboundPolicy } from '../../business/outbound.ts';
 import { larkOptionsResponse } from '../../providers/lark/options.ts';
 import { safeEqual } from '../../security/constant-time.ts';
 import type { AppDeps } from '../deps.ts';
@@ -7,7 +8,7 @@ import { jsonBody, rawBody } from '../body.ts';
 
 /** POST /field/<pipeline>/<field>: Lark's external options (外部选项) for a select widget, within its 3 s budget. */
 export function externalOptionsRoutes(router: Router, { config, registry, log, secret }: AppDeps): void {
-  const source = new OptionsSource({ policy: { allowedHosts: config.allowedHosts } });
+  const source = new OptionsSource({ policy: outboundPolicy(config) });
   router.post('/field/:pipeline/:field', rawBody(64 << 10), async (ctx) => {
     const body = jsonBody(ctx);
     const expected = config.lark.optionsToken;

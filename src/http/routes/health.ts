@@ -30,6 +30,8 @@ export function healthRoutes(router: Router, { config, pool, registry, lifecycle
     const status = await readiness();
     ctx.status = status === 'ready' ? 200 : 503;
     // With TICKETFLOW_METRICS_TOKEN set, a probe without it learns the status only (no pipeline names or paths).
-    ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}) } : { status };
+    // Sandbox mode: where the simulated IM and the example business service answer (both on loopback).
+    const sandbox = config.sandbox ? { sandbox: { lark_simulator: config.lark.baseUrl, example_service: config.exampleServiceUrl ?? null, page: `${config.publicUrl}/sandbox` } } : {};
+    ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}), ...sandbox } : { status };
   });
 }

@@ -1,5 +1,6 @@
 import { callBusiness, type CallOutcome } from '../../business/call.ts';
 import { idempotencyKey, stageRequest } from '../../business/request.ts';
+import { outboundPolicy } from '../../business/outbound.ts';
 import type { TicketEvent } from '../../engine/events.ts';
 import { expects } from '../../engine/machine.ts';
 import type { TaskPayloads } from '../../effects/tasks.ts';
@@ -32,7 +33,7 @@ export async function callBusinessTask(deps: JobDeps, payload: TaskPayloads['cal
       mode: spec.mode,
       timeoutMs: parseDuration(spec.timeout ?? '10s'),
       ticketId: ticket.id,
-      policy: { allowedHosts: deps.config.allowedHosts },
+      policy: outboundPolicy(deps.config),
     });
     outcome = call.outcome;
     final = call.outcome.kind === 'unreachable' && call.outcome.final === true;

@@ -1,5 +1,5 @@
 import type { TaskPayloads } from '../../effects/tasks.ts';
-import { ProviderError, type Provider } from '../../providers/provider.ts';
+import { InstanceNotFound, ProviderError, type Provider } from '../../providers/provider.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
 import { sendWhenDue } from '../../store/sql/claim-send.ts';
 import { reserveRateSlot } from '../../store/sql/reserve-rate-slot.ts';
@@ -32,7 +32,7 @@ export async function decideTaskTask(deps: JobDeps, p: TaskPayloads['decide_task
   }
   const request = { definitionCode: ticket.definitionCode, instanceCode: ticket.instanceCode, taskId: p.task_id, assistant: provider.assistant, action: p.action, comment: p.comment };
   const started = performance.now();
-  let outcome: 'done' | 'already_handled' | 'retry';
+  let outcome: 'done' | 'already_handled' | 'instance_gone' | 'retry';
   let error: ProviderError | undefined;
   try {
     await provider.decideTask(request);
@@ -40,7 +40,7 @@ export async function decideTaskTask(deps: JobDeps, p: TaskPayloads['decide_task
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     error = e;
-    outcome = e.transient ? 'retry' : (await stillPending(provider, ticket.instanceCode, ticket.definitionCode, p.task_id)) ? 'retry' : 'already_handled';
+    outcome = e.transient ? 'retry' : await afterRefusal(provider, ticket.instanceCode, ticket.definitionCode, p.task_id);
   }
   const latencyMs = performance.now() - started;
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, stage: p.stage, action: `task ${p.action}`, attempt: p.attempt, startedAt, request, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs });
@@ -51,14 +51,21 @@ export async function decideTaskTask(deps: JobDeps, p: TaskPayloads['decide_task
     await deps.outbox.later({ task: 'decide_task', payload: { ...p, attempt: p.attempt + 1, slot: false }, runAt: new Date(Date.now() + delay), key: `decide:${ticket.id}:${p.task_id}:${p.attempt + 1}` });
     return;
   }
+  if (outcome === 'instance_gone') {
+    // Nothing left to decide; the reconciler closes the ticket when it finds the instance gone.
+    deps.log.warn({ ticket: ticket.id, task: p.task_id }, `${provider.type} no longer knows the instance of ticket ${ticket.id}; its task was not ${p.action === 'approve' ? 'approved' : 'rejected'}`);
+    await deps.tickets.record(ticket, 'ticketflow', 'task_not_decided', { stage: p.stage, task_id: p.task_id, note: `${provider.type} no longer knows the instance` });
+    return;
+  }
   await deps.tickets.record(ticket, 'ticketflow', p.action === 'approve' ? 'task_approved' : 'task_rejected', { stage: p.stage, task_id: p.task_id, ...(outcome === 'already_handled' ? { note: 'the task was no longer pending' } : {}) });
 }
 
-async function stillPending(provider: Provider, instanceCode: string, definitionCode: string, taskId: string): Promise<boolean> {
+/** After a refusal that is not transient: the task may have been decided already, or its instance be gone. */
+async function afterRefusal(provider: Provider, instanceCode: string, definitionCode: string, taskId: string): Promise<'retry' | 'already_handled' | 'instance_gone'> {
   try {
     const instance = await provider.readInstance(instanceCode, definitionCode);
-    return instance.tasks.find((t) => t.id === taskId)?.pending === true;
-  } catch {
-    return true; // cannot tell: try again later
+    return instance.tasks.find((t) => t.id === taskId)?.pending === true ? 'retry' : 'already_handled';
+  } catch (e) {
+    return e instanceof InstanceNotFound ? 'instance_gone' : 'retry'; // else cannot tell: try again later
   }
 }

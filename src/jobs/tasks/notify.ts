@@ -1,4 +1,4 @@
-import { outboundRequest } from '../../business/outbound.ts';
+import { outboundPolicy, outboundRequest } from '../../business/outbound.ts';
 import { signRequestV11 } from '../../business/signature.ts';
 import type { TaskPayloads } from '../../effects/tasks.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
@@ -18,7 +18,7 @@ export async function notifyTask(deps: JobDeps, p: TaskPayloads['notify']): Prom
   let status: number | undefined;
   let error: string | undefined;
   try {
-    const res = await outboundRequest(pipeline.notify_url, { headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequestV11(secret, { method: 'POST', path: pipeline.notify_url, idempotencyKey: `${ticket.id}:notify`, rawBody: raw }, { withV1: true }) }, body: raw, timeoutMs: 10_000, maxBytes: 64 << 10, policy: { allowedHosts: deps.config.allowedHosts } });
+    const res = await outboundRequest(pipeline.notify_url, { headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.id}:notify`, ...signRequestV11(secret, { method: 'POST', path: pipeline.notify_url, idempotencyKey: `${ticket.id}:notify`, rawBody: raw }, { withV1: true }) }, body: raw, timeoutMs: 10_000, maxBytes: 64 << 10, policy: outboundPolicy(deps.config) });
     status = res.status;
     if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
   } catch (e) {

@@ -1,6 +1,6 @@
 import type { TicketEvent } from '../../engine/events.ts';
 import type { TaskPayloads } from '../../effects/tasks.ts';
-import type { Provider } from '../../providers/provider.ts';
+import { InstanceNotFound, type Provider } from '../../providers/provider.ts';
 import { withInstanceLock } from '../../store/instance-lock.ts';
 import { dueReconciles } from '../../store/sql/due-reconciles.ts';
 import type { StoredTicket } from '../../tickets/tickets.ts';
@@ -32,7 +32,17 @@ export async function reconcileTicketTask(deps: JobDeps, p: TaskPayloads['reconc
 
 async function reconcileInstance(deps: JobDeps, ticket: StoredTicket, provider: Provider): Promise<void> {
   const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
-  const instance = await provider.readInstance(ticket.instanceCode, ticket.definitionCode);
+  const instance = await provider.readInstance(ticket.instanceCode, ticket.definitionCode).catch((e: unknown) => {
+    if (e instanceof InstanceNotFound) return undefined;
+    throw e;
+  });
+  if (!instance) {
+    // Re-reading will not bring it back: the ticket ends as if the instance had been deleted, saying why.
+    const reason = `the ${ticket.provider} instance ${ticket.instanceCode} no longer exists (deleted, or the sandbox's simulator lost its state)`;
+    const closed = await deps.tickets.applyLocked(ticket.id, 'reconciler', async () => ({ pipeline, events: [{ type: 'instance_closed', status: 'DELETED' }] }), { detail: { reason } });
+    if (closed?.changed) deps.log.warn({ ticket: ticket.id, instance: ticket.instanceCode }, `ticket ${ticket.id} closed: ${reason}`);
+    return;
+  }
   const events: TicketEvent[] = [];
   for (const task of instance.tasks) {
     if (!task.pending || task.userId !== provider.assistant) continue;

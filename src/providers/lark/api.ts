@@ -15,6 +15,8 @@ export const LARK = {
   /** 99991663 the tenant_access_token is invalid or expired: drop it, fetch a new one. */
   TOKEN_INVALID: 99991663,
   SUBSCRIPTION_EXISTED: 1390007,
+  /** 1390003 instance code not found (instance get). */
+  INSTANCE_NOT_FOUND: 1390003,
   /** 60012 OpenApiErrorCodeUuidConflict: an instance with this uuid exists already. */
   UUID_CONFLICT: 60012,
   /** 10014 app unauthorized (应用状态不可用: the app is disabled), 10015 wrong app secret. */

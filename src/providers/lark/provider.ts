@@ -1,5 +1,5 @@
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { ProviderError, type Provider } from '../provider.ts';
+import { InstanceNotFound, ProviderError, type Provider } from '../provider.ts';
 import { LARK, LarkError, type LarkApi } from './api.ts';
 import { mapLarkForm } from './form.ts';
 import { larkCreateForm, type DefinitionWidget } from './form-create.ts';
@@ -15,6 +15,7 @@ export function larkProvider(api: LarkApi, assistant: string, decidesPerMinute =
     try {
       return await fn();
     } catch (e) {
+      if (e instanceof LarkError && e.code === LARK.INSTANCE_NOT_FOUND) throw new InstanceNotFound(e.message, e.code);
       if (e instanceof LarkError) throw new ProviderError(e.message, e.transient, e.httpStatus, e.retryAfterSeconds, e.code);
       throw e;
     }

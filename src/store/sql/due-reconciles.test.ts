@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
+import { finalStates } from '../../engine/ticket.ts';
 import { ticketStoreTestDatabase, type MigratedTestDatabase } from '../../testing/database.ts';
 import { dueReconciles } from './due-reconciles.ts';
 import { noteEventOnTicket } from './inbound-events.ts';
@@ -46,4 +47,12 @@ test('a ticket whose instance shows nothing new is re-read after 5, 10, 20 … m
   await pool.query('UPDATE tickets SET updated_at = $2 WHERE id = $1', ['tk_quiet', new Date(changed)]);
   assert.equal((await dueReconciles(pool, policy, 10, new Date(changed + 4 * MIN))).length, 0);
   assert.deepEqual(await dueReconciles(pool, policy, 10, new Date(changed + 5 * MIN + 1)), [{ id: 'tk_quiet' }]);
+});
+
+test('a ticket in any final state is never re-read, an operator rejection included', async () => {
+  for (const state of finalStates) {
+    await insertTicket(pool, { id: `tk_final_${state}`, pipeline: { name: 'p', version: 1 }, provider: 'lark', definitionCode: 'D', instanceCode: `I-final-${state}`, state, attempts: 0, applicant: { user_id: 'a' }, tasks: {}, results: {} });
+  }
+  const due = await dueReconciles(pool, policy, 100, new Date(Date.now() + 365 * 24 * 60 * MIN));
+  assert.deepEqual(due.filter((d) => d.id.startsWith('tk_final_')), []);
 });

@@ -1,4 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
+import { finalStates } from '../../engine/ticket.ts';
+
+/** Written out in the statement so that PostgreSQL matches it with the predicate of the partial index `tickets_open`. */
+const FINAL = [...finalStates].map((s) => `'${s}'`).join(', ');
 
 export interface ReconcilePolicy {
   /** The first re-read, this long after the ticket last changed. */
@@ -17,7 +21,7 @@ export async function dueReconciles(db: Pool | PoolClient, policy: ReconcilePoli
     `WITH due AS (
        SELECT id, CASE WHEN reconciled_at IS NULL OR updated_at >= reconciled_at THEN 0 ELSE reconcile_streak END AS streak
        FROM tickets
-       WHERE state NOT IN ('completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'canceled')
+       WHERE state NOT IN (${FINAL})
          AND state NOT IN ('awaiting_check_callback', 'awaiting_execute_callback', 'needs_operator')
          AND GREATEST(updated_at, COALESCE(reconciled_at, updated_at))
              + make_interval(secs => LEAST($3::float8, $2::float8 * power(2, CASE WHEN reconciled_at IS NULL OR updated_at >= reconciled_at THEN 0 ELSE reconcile_streak END)) / 1000)

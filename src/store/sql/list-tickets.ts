@@ -9,6 +9,8 @@ export interface TicketFilter {
   to?: Date;
   /** A ticket id or an IM instance code. */
   q?: string;
+  /** Tickets that entered the state they are in at this moment or later. */
+  enteredSince?: Date;
   /** The keyset cursor of the previous page's last row. */
   after?: { createdAt: string; id: string };
   limit: number;
@@ -28,6 +30,7 @@ export async function listTickets(pool: Pool, f: TicketFilter): Promise<{ ticket
   if (f.from) where.push(`created_at >= ${arg(f.from.toISOString())}`);
   if (f.to) where.push(`created_at < ${arg(f.to.toISOString())}`);
   if (f.q) where.push(`(id = ${arg(f.q)} OR instance_code = ${arg(f.q)})`);
+  if (f.enteredSince) where.push(`EXISTS (SELECT 1 FROM ticket_audit a WHERE a.ticket_id = tickets.id AND a.to_state = tickets.state AND a.from_state IS DISTINCT FROM a.to_state AND a.at >= ${arg(f.enteredSince.toISOString())})`);
   if (f.after) where.push(`(created_at, id) < (${arg(f.after.createdAt)}::timestamptz, ${arg(f.after.id)})`);
   const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(f.limit + 1)}`;
   const { rows } = await pool.query(sql, args);

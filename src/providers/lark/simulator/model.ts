@@ -92,6 +92,15 @@ export class LarkApiError extends Error {
 
 export const openIdOf = (userId: string) => `ou_${createHash('sha256').update(userId).digest('hex').slice(0, 32)}`;
 
+/** Everything a tenant holds, as plain JSON: what sandbox mode keeps across restarts. */
+export interface SimulatorState {
+  version: 1;
+  definitions: SimDefinition[];
+  instances: SimInstance[];
+  directory: Array<[mobile: string, userId: string]>;
+  serial: number;
+}
+
 export class LarkModel {
   readonly definitions = new Map<string, SimDefinition>();
   /** The tenant's people by mobile number (contact lookup). */
@@ -100,6 +109,7 @@ export class LarkModel {
   private readonly byUuid = new Map<string, string>();
   private serial = 0;
   private clock: () => number;
+  private onChange?: () => void;
 
   constructor(
     private readonly emit: (event: SimEvent) => void,
@@ -111,9 +121,31 @@ export class LarkModel {
 
   readonly appId: string;
 
+  /** Called after every change of the tenant's state (definitions, subscriptions, instances, tasks, comments). */
+  watch(onChange: () => void): void {
+    this.onChange = onChange;
+  }
+
+  snapshot(): SimulatorState {
+    return { version: 1, definitions: [...this.definitions.values()], instances: [...this.instances.values()], directory: [...this.directory], serial: this.serial };
+  }
+
+  /** Takes over a snapshot's state, in place of the current one (no event is pushed). */
+  restore(state: SimulatorState): void {
+    for (const map of [this.definitions, this.instances, this.byUuid, this.directory]) map.clear();
+    for (const d of state.definitions) this.definitions.set(d.approval_code, d);
+    for (const i of state.instances) {
+      this.instances.set(i.instance_code, i);
+      if (i.uuid) this.byUuid.set(i.uuid.toLowerCase(), i.instance_code);
+    }
+    for (const [mobile, userId] of state.directory) this.directory.set(mobile, userId);
+    this.serial = state.serial;
+  }
+
   defineApproval(def: Omit<SimDefinition, 'subscribed'> & { subscribed?: boolean }): SimDefinition {
     const d: SimDefinition = { ...def, subscribed: def.subscribed ?? false };
     this.definitions.set(d.approval_code, d);
+    this.onChange?.();
     return d;
   }
 
@@ -134,6 +166,7 @@ export class LarkModel {
     const d = this.definition(code);
     if (d.subscribed) throw new LarkApiError(1390007, 'subscription existed');
     d.subscribed = true;
+    this.onChange?.();
   }
 
   /** The requester submits (or an app creates) an instance; the first node's tasks become PENDING. */
@@ -283,6 +316,7 @@ export class LarkModel {
     }
     const comment = { id: randomUUID(), user_id: userId, open_id: openIdOf(userId), comment: text, create_time: this.now() };
     instance.comment_list.push(comment);
+    this.onChange?.();
     return { comment_id: comment.id };
   }
 
@@ -345,6 +379,7 @@ export class LarkModel {
   }
 
   private emitTask(instance: SimInstance, task: SimTask, status: string = task.status): void {
+    this.onChange?.();
     this.emit({
       app_id: this.appId,
       tenant_key: 'sim-tenant',
@@ -362,6 +397,7 @@ export class LarkModel {
   }
 
   private emitInstance(instance: SimInstance, status: string = instance.status): void {
+    this.onChange?.();
     this.emit({
       app_id: this.appId,
       tenant_key: 'sim-tenant',

@@ -304,6 +304,18 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   router.post('/_sim/approvals', (ctx) => {
     ctx.body = model.defineApproval(body(ctx) as unknown as SimDefinition);
   });
+  // A control route of ours, not a Lark API (Lark's is approval get, one definition by code, widgets as a JSON
+  // string): every definition with its widgets (ids, types, names, options) and nodes, to build a create form.
+  router.get('/_sim/approvals', (ctx) => {
+    ctx.body = {
+      approvals: [...model.definitions.values()].map((d) => ({
+        approval_code: d.approval_code,
+        approval_name: d.approval_name,
+        widgets: d.form.map((w) => ({ id: w.id, custom_id: w.custom_id ?? null, name: w.name, type: w.type, required: Boolean(w.required), options: w.option?.map((o) => ({ value: o.value, text: o.text })) ?? null })),
+        nodes: d.nodes.map((n) => ({ node_id: n.node_id, custom_node_id: n.custom_node_id ?? null, name: n.name, approvers: n.approvers, mode: n.mode ?? 'OR' })),
+      })),
+    };
+  });
   router.post('/_sim/instances', (ctx) => {
     const b = body(ctx);
     const form = typeof b.form === 'string' ? b.form : JSON.stringify(b.form ?? []);
