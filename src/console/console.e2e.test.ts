@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumSkip, launchChromium, screenshots } from '../testing/chromium.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { ADMIN, adminForm, pendingFor, submit, until, waitState } from '../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
 
-const chromiumPath = '/usr/bin/chromium';
-const screenshots = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const skip = existsSync(chromiumPath) ? false : 'Chromium is not installed (apt-get install chromium; .ci/run does it)';
+const skip = chromiumSkip;
 
 describe('operator console in headless Chromium', { skip }, () => {
   let stack: TestStack;
@@ -27,11 +23,7 @@ describe('operator console in headless Chromium', { skip }, () => {
       env: { TICKETFLOW_OPERATORS: 'olivia', TICKETFLOW_VIEWERS: 'victor', TICKETFLOW_SESSION_SECRET: 's'.repeat(40) },
       edit: (name, text) => (name === 'admin-permission.yaml' ? text.replace('retry: { attempts: 8, initial_delay: 2s, max_delay: 10m }', 'retry: { attempts: 2, initial_delay: 50ms, max_delay: 100ms }') : text),
     });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    await mkdir(screenshots, { recursive: true });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

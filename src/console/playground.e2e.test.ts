@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumSkip, launchChromium, screenshots } from '../testing/chromium.ts';
 import { startStack, type TestStack } from '../testing/runtime.ts';
 
-const chromiumPath = '/usr/bin/chromium';
-const screenshots = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const skip = existsSync(chromiumPath) ? false : 'Chromium is not installed (apt-get install chromium; .ci/run does it)';
+const skip = chromiumSkip;
 
 /**
  * README, "Your first ticket in five minutes", click by click, on a sandbox runtime as `npm start` makes it on a
@@ -24,11 +20,7 @@ describe('the five-minute tutorial in headless Chromium', { skip }, () => {
     stack = await startStack({ env: { LARK_APP_ID: '', ...unset } });
     assert.equal(stack.runtime.config.sandbox, true);
     assert.ok(stack.runtime.exampleService, 'sandbox mode starts the example business service');
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    await mkdir(screenshots, { recursive: true });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

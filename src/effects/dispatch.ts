@@ -57,7 +57,7 @@ export class LocalDispatch {
   ) {}
 
   /** Whether a job should be committed as a pending effect of this dispatcher rather than as a queue job. */
-  accepts(job: Job): boolean {
+  accepts(job: Pick<Job, 'task' | 'runAt'>): boolean {
     return !this.stopping && !job.runAt && job.task in this.handlers;
   }
 

@@ -74,7 +74,7 @@ export class Outbox {
    * `provider:event_id` of the new events.
    */
   async storeEvents(db: Pool, events: readonly InboundEvent[]): Promise<Set<string>> {
-    const claimer = this.local?.accepts({ task: 'process_events', payload: { provider: '', instance_codes: [] } }) ? this.local.id : undefined;
+    const claimer = this.local?.accepts({ task: 'process_events' }) ? this.local.id : undefined;
     const { stored, effects } = await insertEventsWithEffects(db, events, claimer);
     if (effects.length) this.local!.run(effects.map((e) => ({ id: e.id, job: { task: 'process_events', payload: { provider: e.provider, instance_code: e.instanceCode } } })));
     return stored;

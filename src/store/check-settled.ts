@@ -17,6 +17,8 @@ export interface CheckWatch {
  */
 export class CheckSettled {
   private client: Promise<PoolClient> | undefined;
+  /** Gives the listening connection back (discarded), once. */
+  private releaseClient: (() => void) | undefined;
   private readonly watchers = new Map<string, Set<() => void>>();
   private stopped = false;
 
@@ -57,9 +59,9 @@ export class CheckSettled {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const client = await this.client?.catch(() => undefined);
+    await this.client?.catch(() => undefined);
     this.client = undefined;
-    client?.emit('ticketflow:stop');
+    this.releaseClient?.();
     this.wakeAll();
   }
 
@@ -93,7 +95,7 @@ export class CheckSettled {
       this.wakeAll();
     };
     client.on('error', broken);
-    client.once('ticketflow:stop', release);
+    this.releaseClient = release;
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return;
       for (const wake of this.watchers.get(n.payload) ?? []) wake();
