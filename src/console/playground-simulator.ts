@@ -2,6 +2,7 @@ import { HttpError } from '../http/errors.ts';
 import type { SimInstance } from '../providers/lark/simulator/model.ts';
 import { readJsonBounded } from '../security/bounded-body.ts';
 import type { CreateItem } from './playground-form.ts';
+import { LARK } from '../providers/lark/api.ts';
 
 /** What the Playground shows of a simulated instance. */
 export type PlaygroundInstance = Pick<SimInstance, 'approval_code' | 'instance_code' | 'user_id' | 'status' | 'task_list'>;
@@ -23,7 +24,7 @@ export class SimulatorControl {
       const i = (await this.call('GET', `/_sim/instances/${encodeURIComponent(code)}`)) as SimInstance;
       return { approval_code: i.approval_code, instance_code: i.instance_code, user_id: i.user_id, status: i.status, task_list: i.task_list };
     } catch (e) {
-      if (e instanceof SimulatorRefused && e.larkCode === INSTANCE_NOT_FOUND) return undefined;
+      if (e instanceof SimulatorRefused && e.larkCode === LARK.INSTANCE_NOT_FOUND) return undefined;
       throw e;
     }
   }
@@ -45,9 +46,6 @@ export class SimulatorControl {
     return answer;
   }
 }
-
-/** Lark's "instance code not found". */
-const INSTANCE_NOT_FOUND = 1390003;
 
 export class SimulatorRefused extends HttpError {
   constructor(

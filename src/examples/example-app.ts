@@ -3,7 +3,7 @@
  * it lives, the secret it shares with Ticketflow, and what it decides per path. Deciding is the business's part;
  * signatures, replies and async callbacks are the example service's (example-service.ts).
  */
-import type { TicketResult } from '../generated/index.ts';
+import type { OptionsAnswer, OptionsQuery, TicketResult } from '../generated/index.ts';
 
 export interface ExampleApp {
   /** The pipeline it serves (`metadata.name`). */
@@ -16,22 +16,6 @@ export interface ExampleApp {
   stages: Record<string, (request: never) => TicketResult>;
   /** Options sources by path. */
   options?: Record<string, (query: OptionsQuery) => OptionsAnswer>;
-}
-
-/** What an options source receives (README, "External options"). */
-export interface OptionsQuery {
-  pipeline: string;
-  field: string;
-  query: string;
-  page_token: string;
-  locale: string;
-  user_id: string;
-}
-
-export interface OptionsAnswer {
-  options: Array<{ id: string; label: { zh_cn: string; en_us: string } }>;
-  has_more: boolean;
-  next_page_token: string;
 }
 
 /** A static list filtered by the user's query, in an options source's answer shape. */

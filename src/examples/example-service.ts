@@ -15,7 +15,8 @@ import { IDEMPOTENCY_HEADER, signatureHeaders, signRequestV11, verifyRequestV11,
 import { adminService } from './admin-service.ts';
 import { clouddmService } from './clouddm-service.ts';
 import { dbopsService } from './dbops-service.ts';
-import type { ExampleApp, OptionsQuery } from './example-app.ts';
+import type { OptionsQuery } from '../generated/index.ts';
+import type { ExampleApp } from './example-app.ts';
 import { financeService } from './finance-service.ts';
 
 export interface ExampleServiceOptions {

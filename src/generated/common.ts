@@ -28,6 +28,8 @@ export interface TicketflowSharedTypes {
   Applicant?: Applicant;
   ProviderInfo?: ProviderInfo;
   TicketResult?: TicketResult;
+  OptionsQuery?: OptionsQuery;
+  OptionsAnswer?: OptionsAnswer;
   TicketState?: TicketState;
   NotifyEvent?: NotifyEvent;
 }
@@ -122,6 +124,45 @@ export interface TicketResult {
    * Reason shown to the requester on rejection.
    */
   error?: string;
+}
+/**
+ * What an options source receives (POST, signed v1.1 by the pipeline's secret).
+ */
+export interface OptionsQuery {
+  pipeline: string;
+  field: string;
+  /**
+   * What the requester typed; empty for the first page.
+   */
+  query: string;
+  /**
+   * The `next_page_token` of the previous page; empty for the first.
+   */
+  page_token: string;
+  /**
+   * e.g. "zh_cn", "en_us".
+   */
+  locale: string;
+  /**
+   * The requester, as the IM knows them.
+   */
+  user_id: string;
+}
+/**
+ * The answer of an options source: one page of options; a plain string label is used for every language.
+ */
+export interface OptionsAnswer {
+  options: {
+    id: string;
+    label:
+      | string
+      | {
+          zh_cn: string;
+          en_us: string;
+        };
+  }[];
+  has_more?: boolean;
+  next_page_token?: string;
 }
 /**
  * Sent to the notify URL of an `origin: api` pipeline on every final state.

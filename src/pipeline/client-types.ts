@@ -56,6 +56,30 @@ const shared: Record<string, JSONSchema> = {
     ['ticket_id', 'result'],
     'The reply of a sync stage, or the body of an async callback.',
   ),
+  OptionsQuery: object(
+    {
+      pipeline: { type: 'string' },
+      field: { type: 'string' },
+      query: { type: 'string', description: 'What the requester typed; empty for the first page.' },
+      page_token: { type: 'string', description: 'The `next_page_token` of the previous page; empty for the first.' },
+      locale: { type: 'string', description: 'e.g. "zh_cn", "en_us".' },
+      user_id: { type: 'string', description: 'The requester, as the IM knows them.' },
+    },
+    undefined,
+    'What an options source receives (POST, signed v1.1 by the pipeline\'s secret).',
+  ),
+  OptionsAnswer: object(
+    {
+      options: {
+        type: 'array',
+        items: object({ id: { type: 'string' }, label: { anyOf: [{ type: 'string' }, object({ zh_cn: { type: 'string' }, en_us: { type: 'string' } })] } }),
+      },
+      has_more: { type: 'boolean' },
+      next_page_token: { type: 'string' },
+    },
+    ['options'],
+    'The answer of an options source: one page of options; a plain string label is used for every language.',
+  ),
   TicketState: { type: 'string', enum: [...ticketStates] },
   NotifyEvent: object(
     {
