@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../config.ts';
-import { diagnose } from '../doctor/diagnose.ts';
-import { readDefinition } from '../doctor/definitions.ts';
+import { checkDefinition } from '../doctor/check-definition.ts';
+import { definitionApis } from '../doctor/definitions.ts';
 import { checkPipelines } from '../pipeline/check.ts';
 import { formatText } from '../pipeline/diagnostic.ts';
 import { collectPipelineFiles, readSources } from '../pipeline/files.ts';
@@ -36,25 +36,19 @@ Configured like the runtime (PIPELINES_DIR, LARK_* or DINGTALK_*). Exit 0 when i
     }
     const pipeline = file.pipeline;
     const type = pipeline.provider.type;
-    if (type === 'lark' && (config.sandbox || !config.lark.enabled)) throw new UsageError('doctor reads the definition from Lark: set LARK_APP_ID and LARK_APP_SECRET');
-    if (type === 'dingtalk' && !config.dingtalk) throw new UsageError('doctor reads the definition from DingTalk: set DINGTALK_APP_KEY, DINGTALK_APP_SECRET and DINGTALK_ASSISTANT_USER_ID');
-    const assistant = type === 'lark' ? (config.lark.assistantUserId ?? '') : config.dingtalk!.assistantUserId;
-    const code = pipeline.provider.approval_code ?? pipeline.provider.process_code;
-    let view;
-    try {
-      view = await readDefinition(config, pipeline);
-    } catch (e) {
-      console.error(`✗ could not read ${type} definition ${code}: ${(e as Error).message}`);
+    const check = await checkDefinition(definitionApis(config), pipeline);
+    if (check.status === 'skipped') throw new UsageError(`doctor reads the definition from ${type}: ${check.reason}`);
+    if (check.status === 'unreadable') {
+      console.error(`✗ ${check.reason}`);
       return 1;
     }
-    const findings = diagnose(pipeline, view, assistant);
-    for (const f of findings) console.log(`✗ ${f.problem}\n  → ${f.remedy}`);
-    if (type === 'lark' && (pipeline.origin ?? 'im') === 'im') console.log(`note: Lark's definition does not say who approves a node; check that ${assistant} approves the check and execute nodes`);
-    if (findings.length) {
-      console.log(`${findings.length} mismatch(es) between ${pipeline.metadata.name} v${pipeline.metadata.version} and ${type} definition ${code}`);
+    for (const f of check.findings) console.log(`✗ ${f.problem}\n  → ${f.remedy}`);
+    for (const note of check.notes) console.log(`note: ${note}`);
+    if (check.findings.length) {
+      console.log(`${check.findings.length} mismatch(es) between ${pipeline.metadata.name} v${pipeline.metadata.version} and ${type} definition ${check.code}`);
       return 1;
     }
-    console.log(`✓ ${pipeline.metadata.name} v${pipeline.metadata.version} matches ${type} definition ${code}`);
+    console.log(`✓ ${pipeline.metadata.name} v${pipeline.metadata.version} matches ${type} definition ${check.code}`);
     return 0;
   },
 };

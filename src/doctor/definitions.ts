@@ -5,11 +5,40 @@ import { DingTalkApi, type DingTalkForecastRule, type DingTalkSchemaItem } from 
 import { LarkApi } from '../providers/lark/api.ts';
 import type { DefinitionView } from './diagnose.ts';
 
-/** Reads the IM approval definition a pipeline names, in the form doctor compares. */
-export async function readDefinition(config: Config, pipeline: Pipeline): Promise<DefinitionView> {
-  if (pipeline.provider.type === 'lark') {
+/**
+ * The IM clients that read approval definitions: the runtime passes its own (their calls are counted against the
+ * IM budget), the CLI builds them from the configuration (`definitionApis`). An IM without credentials is absent.
+ */
+export interface DefinitionApis {
+  lark?: { api: LarkApi; assistantUserId: string };
+  dingtalk?: { api: DingTalkApi; assistantUserId: string };
+}
+
+/** The clients the configuration allows: Lark only with real credentials (not the sandbox's), DingTalk when set. */
+export function definitionApis(config: Config): DefinitionApis {
+  const apis: DefinitionApis = {};
+  if (config.lark.enabled && !config.sandbox) {
     const api = new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log: createLogger('silent') });
-    const d = await api.getApproval(pipeline.provider.approval_code!);
+    apis.lark = { api, assistantUserId: config.lark.assistantUserId ?? '' };
+  }
+  if (config.dingtalk) {
+    const d = config.dingtalk;
+    apis.dingtalk = { api: new DingTalkApi({ appKey: d.appKey, appSecret: d.appSecret, apiBaseUrl: d.apiBaseUrl, oapiBaseUrl: d.oapiBaseUrl }), assistantUserId: d.assistantUserId };
+  }
+  return apis;
+}
+
+/** The variables that give an IM's credentials, for "skipped: no credentials" messages. */
+export const credentialVariables: Record<string, string> = {
+  lark: 'LARK_APP_ID and LARK_APP_SECRET',
+  dingtalk: 'DINGTALK_APP_KEY, DINGTALK_APP_SECRET and DINGTALK_ASSISTANT_USER_ID',
+  wecom: 'WECOM_CORP_ID and WECOM_APP_SECRET',
+};
+
+/** Reads the IM approval definition a pipeline names, in the form doctor compares. The IM's client must be present. */
+export async function readDefinition(apis: DefinitionApis, pipeline: Pipeline): Promise<DefinitionView> {
+  if (pipeline.provider.type === 'lark' && apis.lark) {
+    const d = await apis.lark.api.getApproval(pipeline.provider.approval_code!);
     const form = JSON.parse(String(d.form ?? '[]')) as Array<{ id: string; custom_id?: string; name: string; type: string }>;
     const nodes = (d.node_list as Array<{ name: string; node_id: string; custom_node_id?: string }>) ?? [];
     return {
@@ -19,16 +48,15 @@ export async function readDefinition(config: Config, pipeline: Pipeline): Promis
       nodes: nodes.filter((n) => n.node_id !== 'START' && n.node_id !== 'END').map((n) => ({ key: n.custom_node_id || undefined, name: n.name })),
     };
   }
-  if (pipeline.provider.type === 'dingtalk') {
-    const d = config.dingtalk!;
-    const api = new DingTalkApi({ appKey: d.appKey, appSecret: d.appSecret, apiBaseUrl: d.apiBaseUrl, oapiBaseUrl: d.oapiBaseUrl });
+  if (pipeline.provider.type === 'dingtalk' && apis.dingtalk) {
+    const { api, assistantUserId } = apis.dingtalk;
     const code = pipeline.provider.process_code!;
     // The forecast needs the starter's department (processes/forecast: deptId required): the assistant's, from 查询用户详情.
-    const deptId = await api.userDepartment(d.assistantUserId);
-    const [items, rules] = await Promise.all([api.formSchema(code), api.forecast(code, d.assistantUserId, deptId)]);
+    const deptId = await api.userDepartment(assistantUserId);
+    const [items, rules] = await Promise.all([api.formSchema(code), api.forecast(code, assistantUserId, deptId)]);
     return dingTalkDefinitionView(items, rules);
   }
-  throw new Error(`doctor does not know ${pipeline.provider.type} yet`);
+  throw new Error(`no ${pipeline.provider.type} client: set ${credentialVariables[pipeline.provider.type]}`);
 }
 
 /**

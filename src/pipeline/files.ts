@@ -2,7 +2,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineSource } from './check.ts';
 
-export const isPipelineFile = (name: string) => /\.ya?ml$/.test(name);
+/** A pipeline's fixture cases sit next to it as `<name>.test.yaml` (run by `ticketflow test`); they are not pipelines. */
+export const isFixtureFile = (name: string) => /\.test\.ya?ml$/.test(name);
+export const isPipelineFile = (name: string) => /\.ya?ml$/.test(name) && !isFixtureFile(name);
 
 export class MissingPathError extends Error {}
 

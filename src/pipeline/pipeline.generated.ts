@@ -54,6 +54,10 @@ export interface Pipeline {
    * Allow plain `http://` endpoint URLs on hosts other than loopback. Traffic and signatures then cross the network unencrypted; validation warns about it. Default false.
    */
   allow_insecure_http?: boolean;
+  /**
+   * What the runtime does while the IM's approval definition no longer matches this pipeline (the checks of `ticketflow doctor`, repeated at start, on Lark's definition-updated event and periodically). `warn`: the drift is logged at error, shown in the console and set in the `ticketflow_definition_drift` metric; tickets go on. `pause`: in addition, new tickets of this pipeline are refused at the check node with a comment saying the process is under maintenance, until the drift is gone.
+   */
+  on_drift?: 'warn' | 'pause';
   stages: Stages;
   /**
    * The API fields sent to the business service in `fields`, keyed by API field name, each mapped from one form widget.
@@ -107,6 +111,20 @@ export interface Provider {
    * WeCom only: the approval template id.
    */
   template_id?: string;
+  form?: ManagedForm;
+}
+/**
+ * DingTalk only: Ticketflow owns this process's form. `ticketflow apply` creates the form (and with it the process code) or updates it through DingTalk's workflow API: one control per field, titled by the field's `widget.label`, its component chosen by the field's type. `ticketflow plan` shows what apply would change. Lark offers no such thing: a definition created through its API can never be disabled or deleted.
+ */
+export interface ManagedForm {
+  /**
+   * The form's name as shown in DingTalk's approval list.
+   */
+  name: string;
+  /**
+   * The form's description shown to requesters.
+   */
+  description?: string;
 }
 /**
  * The business calls around human approval; at least one of them. `check` is called before human approval (the business service may reject a pointless or invalid request at once); `execute` after it (the business service does the work; a failure is shown to the requester).
