@@ -45,6 +45,8 @@ export interface Config {
   reconcileMaxMs: number;
   /** How often the reconciler looks for such tickets. */
   reconcileEveryMs: number;
+  /** How often the drift watch re-reads every live pipeline's IM definition (one replica per interval); 0: never periodically. */
+  driftCheckIntervalMs: number;
   /** Jobs one process runs at once. */
   workerConcurrency: number;
   /**
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileAfterMs: integer(env, 'TICKETFLOW_RECONCILE_AFTER_MS', 300_000),
     reconcileMaxMs: integer(env, 'TICKETFLOW_RECONCILE_MAX_MS', 24 * 3_600_000),
     reconcileEveryMs: integer(env, 'TICKETFLOW_RECONCILE_EVERY_MS', 60_000),
+    driftCheckIntervalMs: integer(env, 'TICKETFLOW_DRIFT_CHECK_INTERVAL_MS', 3_600_000),
     workerConcurrency: integer(env, 'TICKETFLOW_WORKER_CONCURRENCY', 16),
     workerDeadAfterMs: deadAfter(env),
     http: httpConfig(env),

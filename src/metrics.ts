@@ -28,6 +28,8 @@ export function createMetrics() {
     imCredentialsRefused: new Gauge({ name: 'ticketflow_im_credentials_refused', help: '1 while the IM refuses the app credentials', labelNames: ['provider'], registers: [registry] }),
     imQuotaExhausted: new Gauge({ name: 'ticketflow_im_quota_exhausted', help: "1 while the organisation's monthly IM API quota is spent", labelNames: ['provider'], registers: [registry] }),
     larkV2EventsDropped: new Counter({ name: 'ticketflow_lark_v2_approval_events_dropped_total', help: 'Schema 2.0 approval events received and dropped (Ticketflow consumes the v1 approval events: subscribe to approval_instance and approval_task)', labelNames: ['event_type'], registers: [registry] }),
+    definitionDrift: new Gauge({ name: 'ticketflow_definition_drift', help: "1 while the pipeline's IM approval definition no longer matches it (the drift watch's last verdict), 0 while it matches", labelNames: ['pipeline'], registers: [registry] }),
+    definitionChecks: new Counter({ name: 'ticketflow_definition_checks_total', help: 'Checks of a pipeline against its IM approval definition by outcome (match, drift, unreadable, skipped)', labelNames: ['pipeline', 'outcome'], registers: [registry] }),
     larkSubscriptions: new Counter({ name: 'ticketflow_lark_subscriptions_total', help: 'Lark approval subscription attempts by result', labelNames: ['result'], registers: [registry] }),
   };
   return m;

@@ -21,6 +21,8 @@ import { createPool, migrate } from './store/database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './store/embedded.ts';
 import { installJobSchema } from './store/job-schema.ts';
 import { CheckSettled } from './store/check-settled.ts';
+import { DefinitionWatch } from './doctor/watch.ts';
+import type { DefinitionApis } from './doctor/definitions.ts';
 import { Outbox } from './effects/outbox.ts';
 import { startJobWorker, taskHandlers } from './jobs/worker.ts';
 import { Tickets } from './tickets/tickets.ts';
@@ -90,6 +92,8 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     const lark = config.lark.enabled ? new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log, observer: imHealth.observer('lark') }) : undefined;
     const subscriber = lark && new LarkSubscriber(lark, log, metrics);
     if (subscriber) cleanup.push(async () => subscriber.stop());
+    // The drift watch, built once the outbox exists (below): the registry's first load is handed to it then.
+    let definitions: DefinitionWatch | undefined;
     const registry = new PipelineRegistry({
       dir: config.pipelinesDir,
       pool,
@@ -100,20 +104,31 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
         const larkPipelines = live.filter((p) => p.pipeline.provider.type === 'lark');
         sandbox?.define(larkPipelines.map((p) => p.pipeline));
         subscriber?.ensure(larkPipelines.map((p) => definitionCode(p.pipeline)));
+        void definitions?.live(live);
       },
     });
     await registry.start();
     cleanup.push(() => registry.stop());
 
     const providers: JobDeps['providers'] = lark ? { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant', config.lark.ratePerMinute) } : {};
+    const definitionApis: DefinitionApis = lark ? { lark: { api: lark, assistantUserId: config.lark.assistantUserId ?? 'ticketflow-assistant' } } : {};
     if (config.dingtalk) {
-      providers.dingtalk = dingTalkProvider(new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') }), config.dingtalk.assistantUserId);
+      const dingTalkApi = new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') });
+      providers.dingtalk = dingTalkProvider(dingTalkApi, config.dingtalk.assistantUserId);
+      definitionApis.dingtalk = { api: dingTalkApi, assistantUserId: config.dingtalk.assistantUserId };
     }
     const outbox = new Outbox(pool, log, { outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }), backlog: (size) => metrics.effectsBacklog.set(size) });
+    // The drift watch reads definitions with the runtime's own clients (sandbox: the simulator), so its calls count
+    // against the IM budget like every other; its checks run as jobs, its verdicts live in PostgreSQL.
+    definitions = new DefinitionWatch({ pool, log, metrics, registry, apis: definitionApis, outbox, intervalMs: config.driftCheckIntervalMs });
+    const watch = definitions;
+    cleanup.push(async () => watch.stop());
+    await watch.live(registry.pipelines());
+    watch.start();
     const tickets = new Tickets(pool, outbox, metrics, { log, consoleUrl: config.publicUrl });
     const checkSettled = new CheckSettled(pool, log);
     cleanup.push(() => checkSettled.stop());
-    const deps: JobDeps = { config, pool, log, metrics, registry, versions: registry.versions, providers, tickets, outbox, secret: secretOf };
+    const deps: JobDeps = { config, pool, log, metrics, registry, versions: registry.versions, providers, tickets, outbox, secret: secretOf, definitions };
     // TICKETFLOW_WORKER_CONCURRENCY=0: a replica that takes events and serves the console and API, and leaves
     // every effect to the job queue, for the replicas that run work.
     if (config.workerConcurrency > 0) {
@@ -136,7 +151,7 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     }
 
     const lifecycle = { draining: false };
-    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth });
+    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth, definitions });
     server.serve(app.callback());
     const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     sandbox?.pushTo(url0);

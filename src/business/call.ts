@@ -1,4 +1,7 @@
+import type { TicketEvent } from '../engine/events.ts';
+import type { Stage } from '../engine/ticket.ts';
 import { OutboundError, outboundRequest, type OutboundPolicy } from './outbound.ts';
+import { parseResultObject } from './result.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, SIGNATURE_V11_HEADER, signRequestV11 } from './signature.ts';
 
 export type CallOutcome =
@@ -45,11 +48,9 @@ export async function callBusiness(input: CallInput): Promise<{ outcome: CallOut
     const body = parseJson(text);
     record.response = { headers: Object.fromEntries(Object.entries(res.headers).filter(([k]) => k === 'content-type' || k === 'retry-after').map(([k, v]) => [k, String(v)])), body: body ?? text.slice(0, 4000) };
     if (res.status >= 200 && res.status < 300) {
-      if (input.mode === 'async') return { outcome: { kind: 'accepted' }, record };
-      const result = asResult(body, input.ticketId);
-      if (result) return { outcome: result, record };
-      record.error = 'the reply is not a result object {ticket_id, result, msg, error} for this ticket';
-      return { outcome: { kind: 'unreachable', error: record.error }, record };
+      const outcome = replyOutcome(body, input.mode, input.ticketId);
+      if (outcome.kind === 'unreachable') record.error = outcome.error;
+      return { outcome, record };
     }
     record.error = `HTTP ${res.status}`;
     return { outcome: { kind: 'unreachable', error: record.error, retryInMs: retryAfterMs(header(res.headers['retry-after'])) }, record };
@@ -62,10 +63,19 @@ export async function callBusiness(input: CallInput): Promise<{ outcome: CallOut
   }
 }
 
-function asResult(body: unknown, ticketId: string): CallOutcome | undefined {
-  const b = body as { ticket_id?: unknown; result?: unknown; msg?: unknown; error?: unknown } | undefined;
-  if (!b || typeof b !== 'object' || typeof b.result !== 'boolean' || b.ticket_id !== ticketId) return undefined;
-  return { kind: 'result', result: b.result, msg: typeof b.msg === 'string' ? b.msg : undefined, error: typeof b.error === 'string' ? b.error : undefined };
+/** What a 2xx reply (its parsed body) means: accepted (async), or the decision when it is a result object for this ticket. */
+export function replyOutcome(body: unknown, mode: 'sync' | 'async', ticketId: string): CallOutcome {
+  if (mode === 'async') return { kind: 'accepted' };
+  const r = parseResultObject(body);
+  if (!r || r.ticket_id !== ticketId) return { kind: 'unreachable', error: 'the reply is not a result object {ticket_id, result, msg, error} for this ticket' };
+  return { kind: 'result', result: r.result, msg: r.msg, error: r.error };
+}
+
+/** The ticket event a call's outcome is; an accepted async call waits for its callback until `deadlineAt`. */
+export function outcomeEvent(stage: Stage, attempt: number, outcome: CallOutcome, deadlineAt: () => string): TicketEvent {
+  if (outcome.kind === 'result') return { type: 'business_result', stage, result: outcome.result, msg: outcome.msg, error: outcome.error, via: 'reply' };
+  if (outcome.kind === 'accepted') return { type: 'business_accepted', stage, deadlineAt: deadlineAt() };
+  return { type: 'business_unreachable', stage, attempt, error: outcome.error, retryInMs: outcome.retryInMs, final: outcome.final === true };
 }
 
 function redact(headers: Record<string, string>): Record<string, string> {

@@ -6,9 +6,12 @@ import type { Command } from './usage.ts';
  */
 export const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.ts')).validate,
+  test: async () => (await import('./test.ts')).test,
   types: async () => (await import('./types.ts')).types,
   serve: async () => (await import('./serve.ts')).serve,
   demo: async () => (await import('./demo.ts')).demo,
   doctor: async () => (await import('./doctor.ts')).doctor,
+  plan: async () => (await import('./plan.ts')).plan,
+  apply: async () => (await import('./apply.ts')).apply,
   'example-service': async () => (await import('./example-service.ts')).exampleService,
 };

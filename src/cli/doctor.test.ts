@@ -10,6 +10,7 @@ import type { DtProcess } from '../providers/dingtalk/simulator/model.ts';
 import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline.ts';
 import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simulator/server.ts';
 import { repoRoot, runCli } from '../testing/cli.ts';
+import { dingTalkEnv } from '../testing/dingtalk.ts';
 
 describe('ticketflow doctor against the IM definitions', () => {
   let lark: LarkSimulator;
@@ -31,13 +32,7 @@ describe('ticketflow doctor against the IM definitions', () => {
       LARK_BASE_URL: lark.url,
       LARK_VERIFICATION_TOKEN: 'x',
       LARK_ASSISTANT_USER_ID: 'assistant',
-      DINGTALK_APP_KEY: ding.options.appKey,
-      DINGTALK_APP_SECRET: ding.options.appSecret,
-      DINGTALK_TOKEN: ding.options.token,
-      DINGTALK_AES_KEY: ding.options.aesKey,
-      DINGTALK_API_BASE_URL: ding.url,
-      DINGTALK_OAPI_BASE_URL: ding.url,
-      DINGTALK_ASSISTANT_USER_ID: 'dt-assistant',
+      ...dingTalkEnv(ding),
     };
   });
   after(async () => {

@@ -1,11 +1,10 @@
-import { ConfigError, loadConfig } from '../config.ts';
 import { checkDefinition } from '../doctor/check-definition.ts';
 import { definitionApis } from '../doctor/definitions.ts';
 import { checkPipelines } from '../pipeline/check.ts';
 import { formatText } from '../pipeline/diagnostic.ts';
 import { collectPipelineFiles, readSources } from '../pipeline/files.ts';
 import { help } from './validate.ts';
-import { parse, UsageError, type Command } from './usage.ts';
+import { cliConfig, parse, UsageError, type Command } from './usage.ts';
 
 export const doctor: Command = {
   summary: "check the IM's approval definition against a pipeline",
@@ -20,13 +19,7 @@ Configured like the runtime (PIPELINES_DIR, LARK_* or DINGTALK_*). Exit 0 when i
     const { values, positionals } = parse(args, {}, true);
     if (values.help) return help(this.usage);
     if (positionals.length !== 1) throw new UsageError('name one pipeline');
-    let config;
-    try {
-      config = loadConfig();
-    } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(e.message);
-      throw e;
-    }
+    const config = cliConfig();
     const result = checkPipelines(await readSources(await collectPipelineFiles([config.pipelinesDir])));
     const file = result.files.find((f) => (f.file?.toJS() as { metadata?: { name?: string } } | undefined)?.metadata?.name === positionals[0]);
     if (!file) throw new UsageError(`no pipeline named "${positionals[0]}" in ${config.pipelinesDir}`);

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
 
 export class UsageError extends Error {}
 
@@ -16,3 +17,13 @@ export type Command = {
   usage: string;
   run(args: string[]): Promise<number>;
 };
+
+/** The runtime's configuration for a command that reads it (doctor, apply): a refused one is bad usage (exit 2). */
+export function cliConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}

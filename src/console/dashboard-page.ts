@@ -1,6 +1,8 @@
+import type { Drift } from '../doctor/watch.ts';
 import { ticketStates } from '../engine/ticket.ts';
 import type { StagePart } from '../store/sql/stage-durations.ts';
 import { durationChart, stackedBarChart, type Series } from './charts.ts';
+import { driftBanners } from './drift-banner.ts';
 import { formatDuration, utcOffset } from './format.ts';
 import { html } from './html.ts';
 import { stateName, t, type MessageKey } from './i18n.ts';
@@ -16,6 +18,8 @@ export interface DashboardData {
   durations: Array<{ part: StagePart; p50: number; p90: number; n: number }>;
   /** How many of the newest tickets the durations come from, at most. */
   durationTickets: number;
+  /** Pipelines whose IM definition drifted (the drift watch), shown above everything. */
+  drifts?: readonly Drift[];
 }
 
 export type Outcome = 'completed' | 'rejected' | 'failed' | 'canceled' | 'open';
@@ -68,7 +72,7 @@ export function dashboardPage(c: PageContext, d: DashboardData): string {
   return layout(
     c,
     t(lang, 'dashboard'),
-    html`<section class="cards"><div class="card" id="by-state"><h2>${t(lang, 'byState')}</h2>${Object.keys(d.stats.byState).length ? counts(d.stats.byState, (s) => `/tickets?state=${s}`) : html`<p>${t(lang, 'none')}</p>`}</div>
+    html`${driftBanners(lang, d.drifts ?? [])}<section class="cards"><div class="card" id="by-state"><h2>${t(lang, 'byState')}</h2>${Object.keys(d.stats.byState).length ? counts(d.stats.byState, (s) => `/tickets?state=${s}`) : html`<p>${t(lang, 'none')}</p>`}</div>
     <div class="card" id="failures"><h2>${t(lang, 'failures24h')}</h2><p class="muted">${t(lang, 'failuresNote')}</p>${Object.keys(d.stats.failures24h).length ? counts(d.stats.failures24h, (s) => `/tickets?${new URLSearchParams({ state: s, entered_since: d.stats.failuresSince })}`) : html`<p>${t(lang, 'none')}</p>`}</div></section>
     <section class="cards"><figure class="card" id="per-day" data-offset="${d.offsetMinutes ?? ''}"><h2>${t(lang, 'ticketsPerDay')}</h2><p class="range">${range.map((r, i) => html`${i ? ' · ' : ''}${r}`)}</p>
     ${stackedBarChart(days, series, { title: `${t(lang, 'ticketsPerDay')}, ${t(lang, 'lastDays', { n: d.days })}`, empty: t(lang, 'noTicketsInPeriod') })}

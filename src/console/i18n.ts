@@ -114,6 +114,7 @@ const messages = {
   tlTaskCheck: { zh: '到达检查节点，调用检查服务', en: 'Reached the check node: calling the check service' },
   tlTaskExecute: { zh: '审批人已同意，到达执行节点，调用执行服务', en: 'The approvers agreed; reached the execute node: calling the execute service' },
   tlTaskFormRefused: { zh: '到达检查节点：表单有问题，未调用检查服务即驳回', en: 'Reached the check node: refused for the problems in the form, without calling the check service' },
+  tlTaskPaused: { zh: '到达检查节点：流水线维护中（审批定义与流水线不一致，on_drift: pause），未调用检查服务即驳回', en: 'Reached the check node: refused because the pipeline is paused for maintenance (its approval definition drifted; on_drift: pause), without calling the check service' },
   taskApproved: { zh: '已通过', en: 'approved' },
   taskRejected: { zh: '已驳回', en: 'rejected' },
   taskPending: { zh: '待处理', en: 'pending' },
@@ -228,6 +229,11 @@ const messages = {
   pgSubmitAnother: { zh: '再提交一个', en: 'Submit another' },
   pgUnreachable: { zh: '无法连接控制台，请稍后重试。', en: 'The console could not be reached; try again.' },
   pgUnknownAction: { zh: '只能同意或拒绝。', en: 'The action is approve or reject.' },
+  // The drift watch: a pipeline whose IM approval definition no longer matches it.
+  driftTitle: { zh: '流水线 {pipeline} 与它在{im}的审批定义 {code} 不再一致：自 {since} 起（检查的版本 v{version}）', en: 'Pipeline {pipeline} no longer matches its {im} approval definition {code}: since {since} (version checked: v{version})' },
+  driftPaused: { zh: '已暂停（on_drift: pause）：新工单会在检查节点被拒绝，并告知申请人流程正在维护；定义修复后自动恢复。已过检查节点的工单照常进行。', en: 'Paused (on_drift: pause): new tickets are refused at the check node with a comment saying the process is under maintenance, until the definition matches again. Tickets past the check go on.' },
+  driftWarn: { zh: '仅告警（on_drift: warn）：工单照常进行。', en: 'Warning only (on_drift: warn): tickets go on.' },
+  driftRemedy: { zh: '修复：', en: 'Fix: ' },
 } as const;
 
 export type MessageKey = keyof typeof messages;

@@ -1,4 +1,6 @@
 import { diffLines } from 'diff';
+import type { Drift } from '../doctor/watch.ts';
+import { driftBanner, driftBanners } from './drift-banner.ts';
 import type { Principal } from './auth.ts';
 import { html, type Html } from './html.ts';
 import { timeTag } from './format.ts';
@@ -62,6 +64,8 @@ interface PipelineView {
   stages: Record<string, { mode: string; endpoint: string; node?: Record<string, string> } | undefined>;
   fields: Record<string, { type: string; widget: Record<string, string> }>;
   urls: { event_callback: string; external_options: Array<{ field: string; url: string }> };
+  /** Its IM definition drifted (the drift watch). */
+  drift?: Drift;
 }
 
 export function pipelinesPage(c: PageContext, pipelines: PipelineView[], errors: Array<{ file: string; line: number; col: number; message: string; rule: string }>): string {
@@ -72,7 +76,7 @@ export function pipelinesPage(c: PageContext, pipelines: PipelineView[], errors:
     html`<h2>${t(c.lang, 'loadErrors')}</h2>${errors.length ? html`<ul class="errors">${errors.map((e) => html`<li><code>${e.file}:${e.line}:${e.col}</code> ${e.message} <code>[${e.rule}]</code></li>`)}</ul>` : html`<p>${t(c.lang, 'none')}</p>`}
     ${pipelines.map(
       (p) => html`<section class="pipeline"><h2><a href="/pipelines/${p.name}">${p.name}</a> <small>v${p.version}</small></h2>
-      <p>${p.description ?? ''}</p>
+      ${p.drift ? driftBanner(c.lang, p.drift) : ''}<p>${p.description ?? ''}</p>
       <dl><dt>${t(c.lang, 'owner')}</dt><dd>${p.owner}</dd><dt>${t(c.lang, 'provider')}</dt><dd>${p.provider.type === 'dingtalk' ? t(c.lang, 'imDingtalk') : p.provider.type === 'lark' ? t(c.lang, 'imLark') : p.provider.type} · <code>${p.provider.code}</code></dd>
       <dt>${t(c.lang, 'stages')}</dt><dd>${Object.entries(p.stages).map(([name, s]) => (s ? html`<div>${name === 'execute' ? t(c.lang, 'executeWord') : name === 'check' ? t(c.lang, 'checkWord') : name}: ${s.mode} → <code>${s.endpoint}</code>${s.node ? html` (${t(c.lang, 'node')} <code>${Object.values(s.node).join('')}</code>)` : ''}</div>` : ''))}</dd>
       <dt>${t(c.lang, 'fields')}</dt><dd>${Object.entries(p.fields).map(([name, f]) => html`<span class="field"><code>${name}</code>: ${f.type}</span> `)}</dd>
@@ -81,14 +85,14 @@ export function pipelinesPage(c: PageContext, pipelines: PipelineView[], errors:
   );
 }
 
-export function pipelinePage(c: PageContext, name: string, live: number | null, versions: Array<{ version: number; first_loaded_at: Date; file: string; source: string }>, a?: number, b?: number): string {
+export function pipelinePage(c: PageContext, name: string, live: number | null, versions: Array<{ version: number; first_loaded_at: Date; file: string; source: string }>, a?: number, b?: number, drift?: Drift): string {
   const va = versions.find((v) => v.version === a);
   const vb = versions.find((v) => v.version === b);
   const diff = va && vb ? diffLines(va.source, vb.source) : [];
   return layout(
     c,
     `${name}`,
-    html`<p>${t(c.lang, 'live')}: ${live === null ? t(c.lang, 'none') : `v${live}`}</p>
+    html`${drift ? driftBanner(c.lang, drift) : ''}<p>${t(c.lang, 'live')}: ${live === null ? t(c.lang, 'none') : `v${live}`}</p>
     <h2>${t(c.lang, 'versions')}</h2><div class="scroll"><table class="versions"><tr><th>${t(c.lang, 'version')}</th><th>${t(c.lang, 'firstLoaded')}</th><th>${t(c.lang, 'file')}</th></tr>${versions.map((v) => html`<tr><td>v${v.version}${v.version === live ? html` <span class="state completed">${t(c.lang, 'liveMark')}</span>` : ''}</td><td>${timeTag(v.first_loaded_at)}</td><td><code>${v.file}</code></td></tr>`)}</table></div>
     <form method="get" class="filters"><label>A <select name="a">${versions.map((v) => html`<option value="${v.version}" ${v.version === a ? html`selected` : ''}>v${v.version}</option>`)}</select></label>
     <label>B <select name="b">${versions.map((v) => html`<option value="${v.version}" ${v.version === b ? html`selected` : ''}>v${v.version}</option>`)}</select></label><button>${t(c.lang, 'diff')}</button></form>
@@ -105,14 +109,14 @@ export interface TicketRow {
   created_at: Date;
 }
 
-export function ticketsPage(c: PageContext, tickets: TicketRow[], filters: Record<string, string | undefined>, states: readonly string[], pipelines: string[], nextUrl?: string): string {
+export function ticketsPage(c: PageContext, tickets: TicketRow[], filters: Record<string, string | undefined>, states: readonly string[], pipelines: string[], nextUrl?: string, drifts: readonly Drift[] = []): string {
   const sel = (name: string, options: readonly string[], label: (o: string) => string = (o) => o) =>
     html`<select name="${name}"><option value="">${t(c.lang, 'any')}</option>${options.map((o) => html`<option value="${o}" ${filters[name] === o ? html`selected` : ''}>${label(o)}</option>`)}</select>`;
   const without = (name: string) => `/tickets?${new URLSearchParams(Object.entries(filters).filter(([k, v]) => k !== name && v) as Array<[string, string]>)}`;
   return layout(
     c,
     t(c.lang, 'tickets'),
-    html`<form method="get" class="filters">
+    html`${driftBanners(c.lang, drifts)}<form method="get" class="filters">
     <input name="q" placeholder="${t(c.lang, 'search')}" value="${filters.q ?? ''}" aria-label="${t(c.lang, 'search')}">
     <label>${t(c.lang, 'pipelines')} ${sel('pipeline', pipelines)}</label><label>${t(c.lang, 'state')} ${sel('state', states, (s) => stateName(c.lang, s))}</label>
     <label>${t(c.lang, 'applicant')} <input name="applicant" value="${filters.applicant ?? ''}"></label>

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ticketStates } from '../engine/ticket.ts';
+import type { Drift } from '../doctor/watch.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { rawBody } from '../http/body.ts';
 import { summary, urlsFor } from '../http/routes/admin-api.ts';
@@ -34,6 +35,16 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
   const { config, pool, registry, log } = deps;
   const secure = config.publicUrl.startsWith('https://');
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/', overwrite: true };
+
+  /** The drifted live pipelines (the drift watch's stored verdicts; none when they cannot be read). */
+  const drifts = async (): Promise<Drift[]> => {
+    try {
+      return (await deps.definitions?.drifts()) ?? [];
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not read the drift verdicts');
+      return [];
+    }
+  };
 
   const page = (ctx: Context): PageContext => {
     const lang = pickLang(ctx.query.lang as string | undefined, ctx.cookies.get('tf_lang'), ctx.get('accept-language'));
@@ -134,11 +145,12 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
     const tz = Number(ctx.cookies.get('tf_tz'));
     const offsetMinutes = ctx.cookies.get('tf_tz') && Number.isInteger(tz) && Math.abs(tz) <= 840 ? tz : undefined;
     const durationTickets = 2_000;
-    const [stats, perDay, durations] = await Promise.all([ticketStats(pool), ticketsPerDay(pool, days, offsetMinutes ?? 0), stageDurations(pool, days, durationTickets)]);
-    ctx.body = dashboardPage(page(ctx), { stats, days, offsetMinutes, perDay, durations, durationTickets });
+    const [stats, perDay, durations, drifted] = await Promise.all([ticketStats(pool), ticketsPerDay(pool, days, offsetMinutes ?? 0), stageDurations(pool, days, durationTickets), drifts()]);
+    ctx.body = dashboardPage(page(ctx), { stats, days, offsetMinutes, perDay, durations, durationTickets, drifts: drifted });
   });
 
-  router.get('/pipelines', signedIn, (ctx) => {
+  router.get('/pipelines', signedIn, async (ctx) => {
+    const drifted = await drifts();
     const views = registry.pipelines().map((p) => ({
       name: p.name,
       version: p.version,
@@ -148,6 +160,7 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
       stages: p.pipeline.stages as Record<string, { mode: string; endpoint: string; node?: Record<string, string> } | undefined>,
       fields: p.pipeline.fields as unknown as Record<string, { type: string; widget: Record<string, string> }>,
       urls: urlsFor(config.publicUrl, p.name, p.pipeline.fields),
+      drift: drifted.find((d) => d.pipeline === p.name),
     }));
     ctx.body = pipelinesPage(page(ctx), views, registry.loadErrors());
   });
@@ -161,7 +174,8 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
     }
     const a = Number(ctx.query.a) || versions.at(-1)!.version;
     const b = Number(ctx.query.b) || versions[0]!.version;
-    ctx.body = pipelinePage(page(ctx), ctx.params.name!, registry.get(ctx.params.name!)?.version ?? null, versions, a, b);
+    const drift = (await drifts()).find((d) => d.pipeline === ctx.params.name);
+    ctx.body = pipelinePage(page(ctx), ctx.params.name!, registry.get(ctx.params.name!)?.version ?? null, versions, a, b, drift);
   });
 
   router.get('/tickets', signedIn, async (ctx) => {
@@ -171,7 +185,8 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
     const to = date(filters.to, 'to');
     const result = await listTickets(pool, { ...filters, from: date(filters.from, 'from'), to: to && new Date(to.getTime() + 86_400_000), enteredSince: date(filters.entered_since, 'entered_since'), after: cursor(q.cursor), limit: 50 });
     const next = result.next ? `/tickets?${new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: Buffer.from(JSON.stringify(result.next)).toString('base64url') } as Record<string, string>)}` : undefined;
-    ctx.body = ticketsPage(page(ctx), result.tickets.map(summary), filters, ticketStates, registry.pipelines().map((p) => p.name), next);
+    const drifted = (await drifts()).filter((d) => !filters.pipeline || d.pipeline === filters.pipeline);
+    ctx.body = ticketsPage(page(ctx), result.tickets.map(summary), filters, ticketStates, registry.pipelines().map((p) => p.name), next, drifted);
   });
 
   router.get('/tickets/:id', signedIn, async (ctx) => {

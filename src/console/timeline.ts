@@ -75,7 +75,7 @@ function sentence(e: AuditEntry, calls: CallRecord[], c: TimelineContext): { tex
     }
     case 'assistant_task_pending': {
       if (effects.includes('call_business')) return { text: say(stage === 'execute' ? 'tlTaskExecute' : 'tlTaskCheck'), tone: 'info' };
-      if (e.to_state === 'rejected_by_check') return { text: say('tlTaskFormRefused'), tone: 'bad' };
+      if (e.to_state === 'rejected_by_check') return { text: say(d.paused === true ? 'tlTaskPaused' : 'tlTaskFormRefused'), tone: 'bad' };
       if (effects.includes('decide_task')) return { text: say('tlTaskAgain', { stage: stageWord }), tone: 'info' };
       return { text: say('tlTaskSeen', { stage: stageWord }), tone: 'info' };
     }

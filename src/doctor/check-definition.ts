@@ -20,6 +20,8 @@ export async function checkDefinition(apis: DefinitionApis, pipeline: Pipeline):
   const code = definitionCodeOf(pipeline);
   const client = type === 'lark' ? apis.lark : type === 'dingtalk' ? apis.dingtalk : undefined;
   if (!client) return { status: 'skipped', code, reason: `no credentials: set ${credentialVariables[type]}` };
+  // A managed DingTalk form (provider.form) before its first apply: there is nothing to read yet.
+  if (type === 'dingtalk' && !code) return { status: 'skipped', code, reason: 'the pipeline has no process_code yet: ticketflow apply creates its form' };
   let view;
   try {
     view = await readDefinition(apis, pipeline);

@@ -50,7 +50,8 @@ export async function readDefinition(apis: DefinitionApis, pipeline: Pipeline): 
   }
   if (pipeline.provider.type === 'dingtalk' && apis.dingtalk) {
     const { api, assistantUserId } = apis.dingtalk;
-    const code = pipeline.provider.process_code!;
+    const code = pipeline.provider.process_code;
+    if (!code) throw new Error('the pipeline has no process_code: its form is not created yet (ticketflow apply creates it)');
     // The forecast needs the starter's department (processes/forecast: deptId required): the assistant's, from 查询用户详情.
     const deptId = await api.userDepartment(assistantUserId);
     const [items, rules] = await Promise.all([api.formSchema(code), api.forecast(code, assistantUserId, deptId)]);

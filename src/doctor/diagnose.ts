@@ -12,9 +12,12 @@ export interface DefinitionView {
 export interface Finding {
   problem: string;
   remedy: string;
+  /** What the finding is about: a form widget (`form`) or the approval flow's nodes (`flow`). */
+  about?: 'form' | 'flow';
 }
 
-const compatible: Record<'lark' | 'dingtalk', Record<FieldType, string[]>> = {
+/** Per IM and field type, the widget types a field may map to; the first is the one `ticketflow apply` creates. */
+export const compatible: Record<'lark' | 'dingtalk', Record<FieldType, string[]>> = {
   lark: {
     text: ['input', 'textarea'],
     textarea: ['textarea', 'input'],
@@ -76,12 +79,13 @@ export function diagnose(pipeline: Pipeline, view: DefinitionView, assistant: st
       findings.push({
         problem: `field "${name}": the ${im} form has no widget with ${describe(ref)}${close ? `; there is "${close}"` : ''}`,
         remedy: close ? `rename the widget back to "${wanted}" in the ${im} form designer, or map the field to "${close}"` : `add the widget to the ${im} form, or fix fields.${name}.widget`,
+        about: 'form',
       });
       continue;
     }
     const ok = compatible[view.provider][field.type];
     if (!ok.includes(widget.type)) {
-      findings.push({ problem: `field "${name}" is ${field.type} but its widget "${widget.label}" is a ${widget.type}`, remedy: `use a ${ok.join(' or ')} widget, or change fields.${name}.type` });
+      findings.push({ problem: `field "${name}" is ${field.type} but its widget "${widget.label}" is a ${widget.type}`, remedy: `use a ${ok.join(' or ')} widget, or change fields.${name}.type`, about: 'form' });
     }
   }
   if ((pipeline.origin ?? 'im') === 'im') {
@@ -92,14 +96,14 @@ export function diagnose(pipeline: Pipeline, view: DefinitionView, assistant: st
       const index = view.nodes.findIndex((n) => (keyOf(ref) !== undefined ? n.key === keyOf(ref) : n.name === ref.name));
       const label = keyOf(ref) ?? ref.name;
       if (index < 0) {
-        findings.push({ problem: `the ${stage} stage's node "${label}" is not in the ${im} flow`, remedy: `add an approver node ${stage === 'check' ? 'at the start' : 'at the end'} of the flow with that ${keyOf(ref) !== undefined ? 'id' : 'name'}, assigned to ${assistant}` });
+        findings.push({ problem: `the ${stage} stage's node "${label}" is not in the ${im} flow`, remedy: `add an approver node ${stage === 'check' ? 'at the start' : 'at the end'} of the flow with that ${keyOf(ref) !== undefined ? 'id' : 'name'}, assigned to ${assistant}`, about: 'flow' });
         continue;
       }
-      if (stage === 'check' && index !== 0) findings.push({ problem: `the check node "${label}" is not the first node of the flow`, remedy: 'move it before every human approval, so a pointless request is stopped before anyone reviews it' });
-      if (stage === 'execute' && index !== view.nodes.length - 1) findings.push({ problem: `the execute node "${label}" is not the last node of the flow`, remedy: 'move it after every human approval, so the work is done only once everyone approved' });
+      if (stage === 'check' && index !== 0) findings.push({ problem: `the check node "${label}" is not the first node of the flow`, remedy: 'move it before every human approval, so a pointless request is stopped before anyone reviews it', about: 'flow' });
+      if (stage === 'execute' && index !== view.nodes.length - 1) findings.push({ problem: `the execute node "${label}" is not the last node of the flow`, remedy: 'move it after every human approval, so the work is done only once everyone approved', about: 'flow' });
       const approvers = view.nodes[index]!.approvers;
       if (approvers && (approvers.length !== 1 || approvers[0] !== assistant)) {
-        findings.push({ problem: `the ${stage} node "${label}" is approved by ${approvers.join(', ') || 'nobody'}, not the assistant ${assistant}`, remedy: `make ${assistant} (the assistant account) its only approver` });
+        findings.push({ problem: `the ${stage} node "${label}" is approved by ${approvers.join(', ') || 'nobody'}, not the assistant ${assistant}`, remedy: `make ${assistant} (the assistant account) its only approver`, about: 'flow' });
       }
     }
   }

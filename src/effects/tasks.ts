@@ -25,6 +25,8 @@ export interface TaskPayloads {
   notify: { ticket_id: string; attempt: number };
   reconcile: Record<string, never>;
   reconcile_ticket: { ticket_id: string };
+  /** The drift watch: re-read these pipelines' IM definitions and compare (src/doctor/watch.ts). */
+  check_definitions: { pipelines: string[]; reason: 'start' | 'new_version' | 'lark_event' | 'periodic' };
 }
 
 export type TaskName = keyof TaskPayloads;
@@ -36,6 +38,8 @@ export interface JobOf<K extends TaskName> {
   /** A job with the same key that has not started is replaced rather than added again. */
   key?: string;
   maxAttempts?: number;
+  /** With `key`, for a job scheduled through `Outbox.later` only: `preserve_run_at` keeps a waiting job's run time. */
+  keyMode?: 'replace' | 'preserve_run_at';
 }
 
 /** Any job: a task with its own payload type. */

@@ -5,7 +5,11 @@ export type { ClosedStatus };
 /** What can happen to a ticket. Every one is a fact already established (by the IM, the business, a clock, an operator). */
 
 export type TicketEvent =
-  | { type: 'assistant_task_pending'; stage: Stage; taskId: string }
+  /**
+   * `paused`: at the check node, the pipeline is paused for maintenance (its IM definition drifted and it says
+   * `on_drift: pause`, src/doctor/drift.ts): a new ticket is refused there without calling the business.
+   */
+  | { type: 'assistant_task_pending'; stage: Stage; taskId: string; paused?: boolean }
   | { type: 'instance_closed'; status: ClosedStatus }
   /** An instance the IM closed by its timeout was recovered by hand: it is in approval again. */
   | { type: 'instance_reopened' }

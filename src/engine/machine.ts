@@ -89,6 +89,14 @@ function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent,
       }
       if (stage === 'check') {
         if (ticket.state !== 'checking' || ticket.attempts > 0) return done([]);
+        if (event.paused) {
+          // Under maintenance: refused like a failed check, before the form is even looked at (a drifted form is
+          // the likely cause of its problems), and the business is never called.
+          next.state = 'rejected_by_check';
+          next.stage = undefined;
+          next.results.check = { result: false, error: MAINTENANCE_COMMENT };
+          return done([decide('check', taskId, false, MAINTENANCE_COMMENT)]);
+        }
         if (ticket.fieldProblems?.length) {
           next.state = 'rejected_by_check';
           next.stage = undefined;
@@ -255,6 +263,14 @@ function decide(stage: Stage, taskId: string, approve: boolean, comment: string 
   const fallback = approve ? `${stage === 'check' ? 'Check' : 'Execution'} passed.` : `${stage === 'check' ? 'Check' : 'Execution'} failed.`;
   return { type: 'decide_task', stage, taskId, action: approve ? 'approve' : 'reject', comment: comment || fallback };
 }
+
+/**
+ * What the requester reads when a paused pipeline refuses a new ticket at the check node, in Chinese and English
+ * (the requester's language is not known; the comment is the node's rejection reason in the IM).
+ */
+export const MAINTENANCE_COMMENT =
+  '该审批流程正在维护：它在 IM 中的审批定义与 Ticketflow 的配置不一致，正在修复。本次申请未被处理，请稍后重新提交。\n' +
+  'This approval process is under maintenance: its approval definition in the IM no longer matches Ticketflow and is being fixed. Your request was not processed; please submit it again later.';
 
 function fieldMessage(problems: string[]): string {
   return `The request cannot be checked: ${problems.join('; ')}.`;

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
+import type { DefinitionWatch } from '../doctor/watch.ts';
 import type { EventInbox } from '../intake/inbox.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -28,4 +29,6 @@ export interface AppDeps {
   providers: Partial<Record<string, Provider>>;
   /** Refused IM credentials or a spent quota: /readyz reports them. */
   imHealth?: ImHealth;
+  /** The drift watch: Lark's definition updates, the drift metric, the console's banners, paused pipelines. */
+  definitions?: DefinitionWatch;
 }

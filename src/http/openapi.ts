@@ -87,7 +87,37 @@ export function openApiDocument(publicUrl: string): object {
       '/api/v1/tickets/{id}/resolve': ticketAction('Mark a needs_operator stage as resolved (approves the IM task)', { type: 'object', properties: { comment: { type: 'string' } } }),
       '/api/v1/pipelines': { get: { summary: 'Live pipelines, their load errors and the URLs to paste into the IM', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
       '/api/v1/pipelines/{name}/versions': {
-        get: { summary: 'Every stored version of a pipeline with its source', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in'), 404: errorResponse('unknown pipeline') } },
+        get: {
+          summary: 'Every stored version of a pipeline with its source and its open tickets (newest first)',
+          tags: ['admin'],
+          security: [{ bearer: [] }, { session: [] }],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: json({
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                live: { type: ['integer', 'null'], description: 'the version new tickets start on; null when the file is gone' },
+                versions: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      version: { type: 'integer' },
+                      content_hash: { type: 'string' },
+                      file: { type: 'string' },
+                      first_loaded_at: { type: 'string', format: 'date-time' },
+                      open_tickets: { type: 'integer', description: 'tickets pinned to this version that are not in a final state' },
+                      source: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            }),
+            401: errorResponse('not signed in'),
+            404: errorResponse('unknown pipeline'),
+          },
+        },
       },
       '/api/v1/callback/{stage}': {
         post: {

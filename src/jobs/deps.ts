@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config.ts';
+import type { DefinitionWatch } from '../doctor/watch.ts';
 import type { Outbox } from '../effects/outbox.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -24,4 +25,6 @@ export interface JobDeps {
   outbox: Outbox;
   /** The value of a pipeline's secret variable (the environment; random per run in sandbox mode). */
   secret(name: string): string | undefined;
+  /** The drift watch, which the `check_definitions` jobs run. */
+  definitions?: DefinitionWatch;
 }

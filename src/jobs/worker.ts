@@ -10,6 +10,7 @@ import { releaseDeadWorkers } from '../store/sql/release-dead-workers.ts';
 import type { JobDeps } from './deps.ts';
 import { InstanceRetries } from './instance-retries.ts';
 import { callBusinessTask } from './tasks/call-business.ts';
+import { checkDefinitionsTask } from './tasks/check-definitions.ts';
 import { commentTask } from './tasks/comment.ts';
 import { createInstanceTask } from './tasks/create-instance.ts';
 import { decideTaskTask } from './tasks/decide-task.ts';
@@ -36,6 +37,7 @@ export function taskHandlers(deps: JobDeps): TaskHandlers {
     notify: (p) => notifyTask(deps, p),
     reconcile: () => reconcileTask(deps),
     reconcile_ticket: (p) => reconcileTicketTask(deps, p),
+    check_definitions: (p) => checkDefinitionsTask(deps, p),
   };
 }
 

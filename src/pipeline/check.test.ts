@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkPipelines, type PipelineSource } from './check.ts';
 import { formatText } from './diagnostic.ts';
+import { isPipelineFile } from './files.ts';
 
 const testdata = new URL('./testdata/', import.meta.url).pathname;
 const read = (rel: string): PipelineSource => ({ path: rel, text: readFileSync(join(testdata, rel), 'utf8') });
@@ -34,7 +35,7 @@ test('a valid pipeline has no diagnostics and yields the typed pipeline', () => 
 
 test('the example pipelines in pipelines/ are valid', () => {
   const dir = new URL('../../pipelines/', import.meta.url).pathname;
-  const sources = readdirSync(dir).map((f) => ({ path: `pipelines/${f}`, text: readFileSync(join(dir, f), 'utf8') }));
+  const sources = readdirSync(dir).filter(isPipelineFile).map((f) => ({ path: `pipelines/${f}`, text: readFileSync(join(dir, f), 'utf8') }));
   assert.ok(sources.length >= 3);
   const result = checkPipelines(sources);
   assert.deepEqual(result.diagnostics.map(formatText), []);

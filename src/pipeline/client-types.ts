@@ -229,6 +229,14 @@ export async function pipelineClientTypes(pipeline: Pipeline): Promise<string> {
   return ts.replace(/(\*\/\n)\n*/, `$1\n${imports}`);
 }
 
+/** `<Name>Request` and the types it uses (`<Name>Fields`, table rows), with no banner or imports: what `ticketflow plan` diffs. */
+export async function pipelineRequestType(pipeline: Pipeline): Promise<string> {
+  const schema = pipelineClientSchema(pipeline);
+  const fields = `${pascalCase(pipeline.metadata.name)}Fields`;
+  const definitions = { [fields]: schema.definitions![fields]! };
+  return compile({ ...schema, definitions }, String(schema.title), { ...options(''), bannerComment: '' });
+}
+
 const signatureSource = new URL('../business/signature.ts', import.meta.url);
 
 /** Every file of the generated client package, by file name. */

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { basename } from 'node:path';
+import { isPipelineFile } from './files.ts';
 
 export class BadRevisionError extends Error {}
 
@@ -16,4 +18,10 @@ export function gitBaseReader(rev: string, cwd = process.cwd()): (path: string) 
       return undefined; // the file is new since the base revision
     }
   };
+}
+
+/** The pipeline files under `paths` at a git revision, as paths relative to `cwd` (for `plan`: those gone now were removed). */
+export function gitPipelineFilesAt(rev: string, paths: readonly string[], cwd = process.cwd()): string[] {
+  const listed = execFileSync('git', ['ls-tree', '-r', '-z', '--name-only', rev, '--', ...paths], { cwd, stdio: 'pipe', encoding: 'utf8', maxBuffer: 16 << 20 });
+  return listed.split('\0').filter((path) => path && isPipelineFile(basename(path)));
 }

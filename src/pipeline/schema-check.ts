@@ -22,10 +22,14 @@ function validator(): ValidateFunction {
 /** Validates a plain pipeline value against the JSON Schema; every finding carries the path to report at. */
 export function checkSchema(value: unknown): SchemaFinding[] {
   const validate = validator();
-  if (validate(value)) return [];
+  return validate(value) ? [] : schemaFindings(validate.errors ?? [], 'the pipeline');
+}
+
+/** ajv's errors as findings at their paths; `document` names the root in messages ("the pipeline"). */
+export function schemaFindings(errors: readonly ErrorObject[], document: string): SchemaFinding[] {
   const findings: SchemaFinding[] = [];
-  for (const error of validate.errors ?? []) {
-    const finding = describe(error);
+  for (const error of errors) {
+    const finding = describe(error, document);
     if (finding) findings.push(finding);
   }
   return findings;
@@ -40,12 +44,12 @@ const patternHints: Record<string, string> = {
   '^[a-z_][a-zA-Z0-9_]*$': 'an API name: a lowercase letter or "_" followed by letters, digits or "_"',
 };
 
-function describe(e: ErrorObject): SchemaFinding | undefined {
+function describe(e: ErrorObject, document: string): SchemaFinding | undefined {
   // propertyNames reports once on the map and again for the inner keyword; keep the former.
   if (e.propertyName !== undefined) return undefined;
   const path = pointerToPath(e.instancePath);
   const at = `"${displayPath(path)}"`;
-  const where = path.length === 0 ? 'the pipeline' : at;
+  const where = path.length === 0 ? document : at;
   const parentProperties = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -9,7 +9,7 @@ import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { SourceFile } from '../pipeline/source.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { contentHash, secretPresent, versionNotReused } from './runtime-rules.ts';
+import { contentHash, processCodePresent, secretPresent, versionNotReused } from './runtime-rules.ts';
 import { PipelineVersions } from './versions.ts';
 
 export interface LivePipeline {
@@ -162,7 +162,7 @@ export class PipelineRegistry {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.set(path, [fileFailure(path, 'unreadable', `the file cannot be read: ${(e as Error).message}`)]);
       }
     }
-    const result = checkIsolated(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.versions.recorded)] }, errors);
+    const result = checkIsolated(sources, { extraRules: [secretPresent(this.options.env), versionNotReused(this.versions.recorded), processCodePresent] }, errors);
 
     const next = new Map<string, LivePipeline>();
     for (const checked of result.files) {

@@ -23,6 +23,21 @@ export function secretPresent(env: (name: string) => string | undefined): FileRu
   };
 }
 
+/**
+ * A DingTalk pipeline that owns its form (`provider.form`) validates without a process code, so it can be written
+ * before `ticketflow apply` has created the process; the runtime cannot follow a process it cannot name.
+ */
+export const processCodePresent: FileRule = {
+  name: 'process-code-unset',
+  check(ctx) {
+    const provider = ctx.value.provider as { type?: unknown; process_code?: unknown; form?: unknown } | undefined;
+    // Without provider.form, validate's provider-code rule already refuses the file.
+    if (provider?.type !== 'dingtalk' || provider.process_code !== undefined || !provider.form) return;
+    const name = (ctx.value.metadata as { name?: unknown } | undefined)?.name;
+    ctx.report(['provider'], 'key', `DingTalk pipeline${typeof name === 'string' ? ` "${name}"` : ''} has no process_code, so it is not loaded: run ticketflow apply${typeof name === 'string' ? ` ${name}` : ''} to create its form, and write the printed process_code into provider.process_code`);
+  },
+};
+
 /** A version number names one content forever: a changed file must raise it, as tickets pin versions. */
 export function versionNotReused(stored: ReadonlyMap<string, StoredVersion>): FileRule {
   return {

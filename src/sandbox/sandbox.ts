@@ -82,7 +82,10 @@ export async function startSandbox(configured: Config['lark'], log: Logger, opti
         const wanted = definitionForPipeline(p, lark.assistantUserId);
         const existing = simulator.model.definitions.get(definitionCode(p));
         const same = existing && JSON.stringify([existing.approval_name, existing.form, existing.nodes]) === JSON.stringify([wanted.approval_name, wanted.form, wanted.nodes]);
-        if (!same) simulator.model.defineApproval({ ...wanted, subscribed: existing?.subscribed });
+        // A definition that exists is edited, as an administrator would in Lark: its update is pushed (when
+        // subscribed), so the drift watch checks it again.
+        if (!same && existing) simulator.model.updateDefinition(existing.approval_code, { approval_name: wanted.approval_name, form: wanted.form, nodes: wanted.nodes });
+        else if (!same) simulator.model.defineApproval({ ...wanted, subscribed: false });
       }
     },
     pushTo(url) {

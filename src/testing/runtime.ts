@@ -2,7 +2,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simulator/server.ts';
 import { startRuntime, type Runtime } from '../runtime.ts';
 import { checkPipelines } from '../pipeline/check.ts';
@@ -26,7 +26,20 @@ export interface TestStack {
  * A runtime in this process on a fresh real database, a Lark simulator as its Lark (real HTTP both ways), and a
  * private copy of the example pipelines the test may edit.
  */
-export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?: string | null; retryDelaysMs?: number[]; business?: string; edit?: (name: string, text: string) => string; extra?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startStack(
+  options: {
+    env?: NodeJS.ProcessEnv;
+    encryptKey?: string | null;
+    retryDelaysMs?: number[];
+    business?: string;
+    edit?: (name: string, text: string) => string;
+    extra?: Record<string, string>;
+    /** Runs once the simulator's definitions are defined, before the runtime starts (e.g. to make one drift). */
+    beforeStart?: (lark: LarkSimulator) => void | Promise<void>;
+    /** The runtime's logger (silent, or TEST_LOG_LEVEL, by default). */
+    log?: Logger;
+  } = {},
+): Promise<TestStack> {
   const db = await testDatabase();
   const pipelinesDir = await mkdtemp(join(tmpdir(), 'tf-pipelines-'));
   // Sandbox mode keeps the simulator's state there: each stack starts with its own.
@@ -44,6 +57,7 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?
   const encryptKey = options.encryptKey === null ? undefined : (options.encryptKey ?? 'test-encrypt-key');
   const lark = await startLarkSimulator({ encryptKey, verificationToken: 'test-verification-token', retryDelaysMs: options.retryDelaysMs ?? [50, 100, 200, 400], approveRatePerMinute: 0 });
   await defineApprovals(lark, pipelinesDir);
+  await options.beforeStart?.(lark);
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: db.url,
     PORT: '0',
@@ -63,7 +77,7 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv; encryptKey?
     TICKETFLOW_SECRET_CLOUDDM_DATA_CHANGE: testSecret,
     ...options.env,
   };
-  const runtime = await startRuntime(loadConfig(env), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { env });
+  const runtime = await startRuntime(loadConfig(env), options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { env });
   lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
   return {
     runtime,

@@ -7,6 +7,8 @@ import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { CheckSettled } from '../store/check-settled.ts';
 import { findApiRequest } from '../store/sql/find-api-request.ts';
+import { getDefinitionCheck } from '../store/sql/get-definition-check.ts';
+import { pausedBy } from '../doctor/drift.ts';
 import { ApiFields } from './api-fields.ts';
 import { newTicketId, type StoredTicket, type Tickets } from './tickets.ts';
 
@@ -23,7 +25,7 @@ export type CreateOutcome =
   | { kind: 'repeat'; ticket: StoredTicket }
   | { kind: 'refused'; code: RefusalCode; message: string };
 
-export type RefusalCode = 'idempotency_key_reused' | 'idempotency_key_in_flight' | 'invalid_fields' | 'provider_unavailable' | 'im_unavailable' | 'unknown_originator' | 'originator_required';
+export type RefusalCode = 'idempotency_key_reused' | 'idempotency_key_in_flight' | 'invalid_fields' | 'provider_unavailable' | 'im_unavailable' | 'unknown_originator' | 'originator_required' | 'pipeline_paused';
 
 /** The longest a create request waits for its sync check. */
 const WAIT_AT_MOST_MS = 30_000;
@@ -47,6 +49,10 @@ export class ApiTickets {
     if (repeat) {
       if (repeat.bodyHash !== bodyHash) return refused('idempotency_key_reused', 'this Idempotency-Key was used with a different body');
       return { kind: 'repeat', ticket: (await this.deps.tickets.get(repeat.ticketId))! };
+    }
+    // Under maintenance (on_drift: pause and its IM definition drifted): nothing is opened, the business not called.
+    if (pipeline.on_drift === 'pause' && pausedBy(await getDefinitionCheck(this.deps.pool, pipeline.metadata.name), pipeline)) {
+      return refused('pipeline_paused', `pipeline ${pipeline.metadata.name} is paused for maintenance: its ${pipeline.provider.type} approval definition no longer matches it and is being fixed; retry later, same key and body`);
     }
     const problems = this.fields.problems(pipeline, request.fields);
     if (problems.length) return refused('invalid_fields', problems.join('; '));

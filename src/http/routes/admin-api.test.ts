@@ -162,4 +162,30 @@ describe('admin API and console access control', () => {
     assert.equal((await api('/api/v1/tickets?state=nonsense', { auth: `Bearer ${token}` })).status, 400);
     assert.equal((await api('/api/v1/tickets?cursor=garbage', { auth: `Bearer ${token}` })).status, 400);
   });
+
+  test('pipeline versions count their open tickets: every state but the final ones, per version', async () => {
+    type Versions = { live: number; versions: Array<{ version: number; open_tickets: number; source: string }> };
+    const read = async () => (await (await api('/api/v1/pipelines/admin-permission/versions', { auth: `Bearer ${token}` })).json()) as Versions;
+    const before = await read();
+    const v1 = before.versions.find((v) => v.version === 1)!;
+    assert.equal(typeof v1.open_tickets, 'number');
+    await stack.runtime.pool.query(
+      `INSERT INTO pipeline_versions (name, version, content_hash, source, file, provider, definition_code) VALUES ('admin-permission', 7, 'h7', $1, 'admin-permission.yaml', 'lark', 'X')`,
+      [v1.source.replace('version: 1', 'version: 7')],
+    );
+    const states: Array<[number, string]> = [[1, 'in_approval'], [1, 'needs_operator'], [1, 'awaiting_execute_callback'], [1, 'completed'], [1, 'rejected_by_operator'], [1, 'canceled'], [7, 'checking'], [7, 'execute_failed']];
+    for (const [i, [version, state]] of states.entries()) {
+      await stack.runtime.pool.query(
+        `INSERT INTO tickets (id, pipeline_name, pipeline_version, provider, definition_code, instance_code, state, data)
+         VALUES ($1, 'admin-permission', $2, 'lark', 'X', $1, $3, '{"applicant": {"user_id": "u"}, "tasks": {}, "results": {}}')`,
+        [`tk_open_${i}`, version, state],
+      );
+    }
+    const after = await read();
+    assert.deepEqual(after.versions.map((v) => v.version), [7, 1], 'newest first');
+    assert.equal(after.versions.find((v) => v.version === 1)!.open_tickets, v1.open_tickets + 3);
+    assert.equal(after.versions.find((v) => v.version === 7)!.open_tickets, 1);
+    const doc = (await (await api('/api/v1/openapi.json')).json()) as { paths: Record<string, { get: { responses: { 200: { content: { 'application/json': { schema: { properties: { versions: { items: { properties: Record<string, unknown> } } } } } } } } } }> };
+    assert.ok(doc.paths['/api/v1/pipelines/{name}/versions']!.get.responses[200].content['application/json'].schema.properties.versions.items.properties.open_tickets);
+  });
 });

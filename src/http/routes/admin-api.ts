@@ -6,6 +6,7 @@ import { ticketStates } from '../../engine/ticket.ts';
 import { definitionCode } from '../../registry/registry.ts';
 import { getTicket } from '../../store/sql/get-ticket.ts';
 import { listTickets } from '../../store/sql/list-tickets.ts';
+import { openTicketsByVersion } from '../../store/sql/open-tickets-by-version.ts';
 import { pipelineVersionsOf } from '../../store/sql/pipeline-versions-of.ts';
 import { ticketHistory } from '../../store/sql/ticket-history.ts';
 import type { StoredTicket } from '../../store/sql/ticket-row.ts';
@@ -81,9 +82,10 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/api/v1/pipelines/:name/versions', viewer, async (ctx) => {
-    const rows = textProblem(ctx.params.name!) ? [] : await pipelineVersionsOf(pool, ctx.params.name!);
-    if (rows.length === 0) throw new HttpError(404, 'unknown_pipeline', `no pipeline ${ctx.params.name}`);
-    ctx.body = { name: ctx.params.name, live: registry.get(ctx.params.name!)?.version ?? null, versions: rows.map((r) => ({ version: r.version, content_hash: r.content_hash, file: r.file, first_loaded_at: r.first_loaded_at, source: r.source })) };
+    const name = ctx.params.name!;
+    const [rows, open] = textProblem(name) ? [[], new Map<number, number>()] : await Promise.all([pipelineVersionsOf(pool, name), openTicketsByVersion(pool, name)]);
+    if (rows.length === 0) throw new HttpError(404, 'unknown_pipeline', `no pipeline ${name}`);
+    ctx.body = { name, live: registry.get(name)?.version ?? null, versions: rows.map((r) => ({ version: r.version, content_hash: r.content_hash, file: r.file, first_loaded_at: r.first_loaded_at, open_tickets: open.get(r.version) ?? 0, source: r.source })) };
   });
 }
 

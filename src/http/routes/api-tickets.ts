@@ -17,7 +17,11 @@ const refusalStatus: Record<RefusalCode, number> = {
   im_unavailable: 503,
   unknown_originator: 422,
   originator_required: 422,
+  pipeline_paused: 503,
 };
+
+/** What a paused pipeline's 503 suggests: a hint; the pause lifts as soon as a check finds the definition fixed. */
+const PAUSED_RETRY_AFTER_SECONDS = 300;
 
 /**
  * Tickets born in a business system (`origin: api`), signed like the business contract: create one (check first;
@@ -53,7 +57,10 @@ export function apiTicketRoutes(router: Router, deps: AppDeps): void {
     if (!key) throw new HttpError(400, 'idempotency_key_required', 'send an Idempotency-Key header: the same key twice creates one ticket');
     const body: { fields?: unknown; originator?: { user_id?: unknown; mobile?: unknown } } = jsonBody(ctx);
     const outcome = await apiTickets.create(pipeline, { idempotencyKey: key, rawBody: ctx.request.rawBody, fields: body.fields, originator: body.originator });
-    if (outcome.kind === 'refused') throw new HttpError(refusalStatus[outcome.code], outcome.code, outcome.message);
+    if (outcome.kind === 'refused') {
+      if (outcome.code === 'pipeline_paused') ctx.set('retry-after', String(PAUSED_RETRY_AFTER_SECONDS));
+      throw new HttpError(refusalStatus[outcome.code], outcome.code, outcome.message);
+    }
     if (outcome.kind === 'repeat') return answer(ctx, 200, outcome.ticket);
     const { ticket } = outcome;
     if (ticket.state === 'rejected_by_check') {

@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { IDEMPOTENCY_HEADER } from '../../business/signature.ts';
 import { idempotencyKey } from '../../business/request.ts';
+import { parseResultObject, type ResultObject } from '../../business/result.ts';
 import type { Stage } from '../../engine/ticket.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import { getTicket } from '../../store/sql/get-ticket.ts';
@@ -82,13 +83,10 @@ export function businessCallbackRoutes(router: Router, deps: AppDeps): void {
   }
 }
 
-function parseResult(ctx: Context): { ticket_id: string; result: boolean; msg?: string; error?: string } | undefined {
-  let b: { ticket_id?: unknown; result?: unknown; msg?: unknown; error?: unknown };
+function parseResult(ctx: Context): ResultObject | undefined {
   try {
-    b = jsonBody(ctx);
+    return parseResultObject(jsonBody(ctx));
   } catch {
     return undefined;
   }
-  if (typeof b.ticket_id !== 'string' || typeof b.result !== 'boolean') return undefined;
-  return { ticket_id: b.ticket_id, result: b.result, msg: typeof b.msg === 'string' ? b.msg : undefined, error: typeof b.error === 'string' ? b.error : undefined };
 }

@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { takeDefinitionUpdate } from '../../intake/definition-update.ts';
 import { takeEvent } from '../../intake/take-event.ts';
-import { decodeLarkCallback } from '../../providers/lark/callback.ts';
+import { decodeLarkCallback, DEFINITION_UPDATED } from '../../providers/lark/callback.ts';
 import type { AppDeps } from '../deps.ts';
 import { rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
@@ -11,7 +12,7 @@ import { intakeError } from '../intake-error.ts';
  * POST /api/v1/lark/callback: verify, decrypt, check the token, hand the event to the intake, answer 200.
  * Nothing here calls the network; processing happens later from the inbox.
  */
-export function larkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox }: AppDeps): void {
+export function larkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox, definitions }: AppDeps): void {
   const intake = { log, metrics, registry, inbox };
   const refused = (reason: string) => metrics.eventsRefused.inc({ provider: 'lark', reason });
   const warnedV2 = new Set<string>();
@@ -55,6 +56,15 @@ export function larkCallbackRoutes(router: Router, { config, log, metrics, regis
         }
         ctx.body = {};
         return;
+      case 'definition_updated': {
+        // Verified like every event above; the check it asks for runs later, as a job.
+        const taken = await takeDefinitionUpdate({ log, metrics, definitions }, { provider: 'lark', eventId: outcome.eventId, definitionCode: outcome.approvalCode, eventType: DEFINITION_UPDATED }, { label: 'Lark event', fields: { ip: ctx.ip } });
+        const error = intakeError(taken);
+        if (error) throw error;
+        ctx.body = {};
+        if (taken.kind !== 'ignored') end();
+        return;
+      }
       case 'event': {
         const taken = await takeEvent(intake, outcome.event, { label: 'Lark event', fields: { ip: ctx.ip } });
         const error = intakeError(taken);

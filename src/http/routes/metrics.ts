@@ -13,7 +13,7 @@ export function metricsReader(token: string | undefined): (ctx: Context) => bool
   };
 }
 
-export function metricsRoutes(router: Router, { config, metrics, pool }: AppDeps): void {
+export function metricsRoutes(router: Router, { config, metrics, pool, definitions }: AppDeps): void {
   const allowed = metricsReader(config.http.metricsToken);
   router.get('/metrics', async (ctx) => {
     if (!allowed(ctx)) {
@@ -23,6 +23,8 @@ export function metricsRoutes(router: Router, { config, metrics, pool }: AppDeps
     metrics.dbPoolTotal.set({ state: 'total' }, pool.totalCount);
     metrics.dbPoolTotal.set({ state: 'idle' }, pool.idleCount);
     metrics.dbPoolWaiting.set(pool.waitingCount);
+    // The drift gauge as stored, whichever replica ran the checks (without a database: as this replica last set it).
+    await definitions?.refreshMetrics().catch(() => undefined);
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });

@@ -1,7 +1,6 @@
-import { callBusiness, type CallOutcome } from '../../business/call.ts';
+import { callBusiness, outcomeEvent, type CallOutcome } from '../../business/call.ts';
 import { idempotencyKey, stageRequest } from '../../business/request.ts';
 import { outboundPolicy } from '../../business/outbound.ts';
-import type { TicketEvent } from '../../engine/events.ts';
 import { expects } from '../../engine/machine.ts';
 import type { TaskPayloads } from '../../effects/tasks.ts';
 import { parseDuration } from '../../pipeline/duration.ts';
@@ -20,10 +19,8 @@ export async function callBusinessTask(deps: JobDeps, payload: TaskPayloads['cal
   const spec = pipeline.stages[payload.stage]!;
   const secret = deps.secret(pipeline.secret_env);
   let outcome: CallOutcome;
-  let final = false;
   if (!secret) {
-    outcome = { kind: 'unreachable', error: `the signing secret ${pipeline.secret_env} is not set` };
-    final = true;
+    outcome = { kind: 'unreachable', error: `the signing secret ${pipeline.secret_env} is not set`, final: true };
   } else {
     const call = await callBusiness({
       url: spec.endpoint,
@@ -36,18 +33,12 @@ export async function callBusinessTask(deps: JobDeps, payload: TaskPayloads['cal
       policy: outboundPolicy(deps.config),
     });
     outcome = call.outcome;
-    final = call.outcome.kind === 'unreachable' && call.outcome.final === true;
     await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: 'business', stage: payload.stage, action: spec.mode === 'async' ? 'call (async)' : 'call', attempt: payload.attempt, request: call.record.request, response: call.record.response, status: call.record.status, error: call.record.error, latencyMs: call.record.latencyMs });
     deps.metrics.businessCallSeconds.observe({ stage: payload.stage }, call.record.latencyMs / 1000);
   }
   deps.metrics.businessCalls.inc({ pipeline: ticket.pipeline.name, stage: payload.stage, outcome: outcome.kind });
   if (outcome.kind === 'unreachable') deps.log.warn({ ticket: ticket.id, stage: payload.stage, attempt: payload.attempt, error: outcome.error }, 'business call failed');
 
-  const event: TicketEvent =
-    outcome.kind === 'result'
-      ? { type: 'business_result', stage: payload.stage, result: outcome.result, msg: outcome.msg, error: outcome.error, via: 'reply' }
-      : outcome.kind === 'accepted'
-        ? { type: 'business_accepted', stage: payload.stage, deadlineAt: new Date(Date.now() + parseDuration(spec.deadline ?? '1h')).toISOString() }
-        : { type: 'business_unreachable', stage: payload.stage, attempt: payload.attempt, error: outcome.error, retryInMs: outcome.retryInMs, final };
+  const event = outcomeEvent(payload.stage, payload.attempt, outcome, () => new Date(Date.now() + parseDuration(spec.deadline ?? '1h')).toISOString());
   await deps.tickets.apply(ticket, event, pipeline, 'business');
 }

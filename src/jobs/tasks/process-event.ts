@@ -11,6 +11,7 @@ import { unprocessedEvents } from '../../store/sql/unprocessed-events.ts';
 import { newTicketId, type StoredTicket } from '../../tickets/tickets.ts';
 import type { JobDeps } from '../deps.ts';
 import type { InstanceRetries } from '../instance-retries.ts';
+import { withPause } from '../pause.ts';
 
 /** An instance that fails is retried after 1 s, doubling up to 1 hour, and given up after 25 failures in a row. */
 const BACKOFF_FIRST_MS = 1_000;
@@ -101,7 +102,7 @@ async function processEvent(deps: JobDeps, stored: { provider: string; eventId: 
     const task = provider.eventNamesNode(pipeline!) ? undefined : (await readInstance()).tasks.find((t) => t.id === event.taskId);
     const node = { nodeKey: task?.nodeKey ?? event.nodeKey, nodeName: task?.nodeName };
     const stage = provider.stageOf(pipeline!, node);
-    if (stage && event.pending && event.userId === provider.assistant) ticketEvent = { type: 'assistant_task_pending', stage, taskId: event.taskId };
+    if (stage && event.pending && event.userId === provider.assistant) ticketEvent = await withPause(deps, pipeline!, { type: 'assistant_task_pending', stage, taskId: event.taskId }, existing);
     else note = { im_task: { task_id: event.taskId, user_id: event.userId, status: event.status, node: node.nodeKey ?? node.nodeName, stage } };
   } else if (event.kind === 'instance' && event.status !== 'PENDING') {
     ticketEvent = { type: 'instance_closed', status: event.status };

@@ -5,6 +5,7 @@ import { withInstanceLock } from '../../store/instance-lock.ts';
 import { dueReconciles } from '../../store/sql/due-reconciles.ts';
 import type { StoredTicket } from '../../tickets/tickets.ts';
 import type { JobDeps } from '../deps.ts';
+import { withPause } from '../pause.ts';
 
 /**
  * Finds open tickets due for a re-read of their instance and queues one each. The wait doubles while re-reads
@@ -47,7 +48,7 @@ async function reconcileInstance(deps: JobDeps, ticket: StoredTicket, provider: 
   for (const task of instance.tasks) {
     if (!task.pending || task.userId !== provider.assistant) continue;
     const stage = provider.stageOf(pipeline, task);
-    if (stage) events.push({ type: 'assistant_task_pending', stage, taskId: task.id });
+    if (stage) events.push(await withPause(deps, pipeline, { type: 'assistant_task_pending', stage, taskId: task.id }, ticket));
   }
   if (instance.status !== 'PENDING') events.push({ type: 'instance_closed', status: instance.status });
   await deps.tickets.applyLocked(ticket.id, 'reconciler', async () => ({ pipeline, events }));

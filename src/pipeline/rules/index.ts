@@ -8,6 +8,7 @@ import { fieldDefault } from './field-default.ts';
 import { fieldShape } from './field-shape.ts';
 import { fileName } from './file-name.ts';
 import { literalSecret } from './literal-secret.ts';
+import { managedForm } from './managed-form.ts';
 import { origin } from './origin.ts';
 import { providerCode } from './provider-code.ts';
 import { schemaModeline } from './schema-modeline.ts';
@@ -27,6 +28,7 @@ export const fileRules: readonly FileRule[] = [
   origin,
   createFields,
   dingtalkApiDates,
+  managedForm,
   stageNode,
   stageMode,
   endpointUrl,

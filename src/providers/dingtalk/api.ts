@@ -18,11 +18,53 @@ export interface DingTalkApiOptions {
   now?: () => number;
 }
 
-/** One control of a form schema (forms/schemas/processCodes): `props.id` identifies it, `props.label` is its title. */
+/**
+ * One control of a form schema (forms/schemas/processCodes): `props.id` identifies it, `props.label` is its title.
+ * `options` is "Array of String" (单选框选项值) with the example `["选项1"]`; `choice` (Integer) is 1 for a
+ * multi-person contact control (https://open.dingtalk.com/document/development/obtain-the-form-schema).
+ */
 export interface DingTalkSchemaItem {
   componentName: string;
-  props: { id: string; label: string; required?: boolean; format?: string; bizAlias?: string };
+  props: { id: string; label: string; required?: boolean; format?: string; bizAlias?: string; placeholder?: string; options?: unknown[]; choice?: number | string };
   children?: DingTalkSchemaItem[];
+}
+
+/** A process's form as the schema read shows it: its name, its `memo` (说明文案) and its controls. */
+export interface DingTalkForm {
+  name: string;
+  /** The schema's `memo`; the pages do not say it is the `description` given on create, which we take it for. */
+  description: string;
+  items: DingTalkSchemaItem[];
+}
+
+/**
+ * One control sent to 创建或更新审批表单模板 (POST /v1.0/workflow/forms,
+ * https://open.dingtalk.com/document/development/create-an-approval-form-template; the SDK's
+ * `dingtalkworkflow_1_0.models.FormComponent`/`FormComponentProps`/`SelectOption`). Options are objects
+ * `{key, value}` (SelectOption), not strings.
+ */
+export interface DingTalkFormComponent {
+  componentType: string;
+  props: {
+    componentId: string;
+    label: string;
+    required?: boolean;
+    placeholder?: string;
+    options?: Array<{ key: string; value: string }>;
+    format?: string;
+    unit?: string;
+    /** InnerContactField: "1" several people, "0" one (oa-formcomponent-message). */
+    choice?: string;
+    /** DepartmentField: several departments. */
+    multiple?: boolean;
+    /** PhoneField: the create page's example sends "phone"; no page lists the values. */
+    mode?: string;
+    /** MoneyField: "1" shows the amount in Chinese capitals, "0" does not. */
+    upper?: string;
+    /** TableField: "table" or "list". */
+    tableViewMode?: string;
+  };
+  children?: DingTalkFormComponent[];
 }
 
 /** One activity of a process forecast (processes/forecast); approvers are `{workNo (the userId), userName}`. */
@@ -136,8 +178,26 @@ export class DingTalkApi {
 
   /** The form schema of a process (forms/schemas/processCodes): its controls, identified by `props.id`. */
   async formSchema(processCode: string): Promise<DingTalkSchemaItem[]> {
+    return (await this.form(processCode)).items;
+  }
+
+  /** The form of a process (forms/schemas/processCodes, permission Workflow.Form.Read): name, memo and controls. */
+  async form(processCode: string): Promise<DingTalkForm> {
     const res = await this.call('GET', `/v1.0/workflow/forms/schemas/processCodes?processCode=${encodeURIComponent(processCode)}`);
-    return ((res.result as { schemaContent?: { items?: DingTalkSchemaItem[] } })?.schemaContent?.items ?? []) as DingTalkSchemaItem[];
+    const result = (res.result ?? {}) as { name?: string; memo?: string; schemaContent?: { title?: string; items?: DingTalkSchemaItem[] } };
+    return { name: String(result.name ?? result.schemaContent?.title ?? ''), description: String(result.memo ?? ''), items: (result.schemaContent?.items ?? []) as DingTalkSchemaItem[] };
+  }
+
+  /**
+   * 创建或更新审批表单模板 (FormCreate, POST /v1.0/workflow/forms, permission Workflow.Form.Write 工作流模板写权限,
+   * https://open.dingtalk.com/document/development/create-an-approval-form-template): without `processCode` it creates
+   * a form (and a default flow) and answers its new process code; with one it replaces that process's form.
+   */
+  async saveForm(body: { processCode?: string; name: string; description?: string; formComponents: DingTalkFormComponent[] }): Promise<string> {
+    const res = await this.call('POST', '/v1.0/workflow/forms', body);
+    const code = (res.result as { processCode?: unknown } | undefined)?.processCode;
+    if (typeof code !== 'string' || !code) throw new ProviderError('DingTalk v1.0/workflow/forms answered without result.processCode', false);
+    return code;
   }
 
   /** The predicted flow of a process for a starter in a department (processes/forecast): activities in order, with approvers. */

@@ -7,6 +7,8 @@ export type RefusalReason = 'malformed' | 'undecryptable' | 'bad_signature' | 'm
 export type CallbackOutcome =
   | { kind: 'challenge'; challenge: string }
   | { kind: 'event'; event: InboundEvent }
+  /** An approval definition changed (schema 2.0 `approval.approval.updated_v4`): its pipelines are checked again. */
+  | { kind: 'definition_updated'; eventId: string; approvalCode: string }
   | { kind: 'ignored'; reason: 'event_type' | 'schema_2'; eventType?: string }
   | { kind: 'refused'; status: 400 | 401; reason: RefusalReason; message: string };
 
@@ -23,11 +25,20 @@ export interface SignatureHeaders {
 
 const approvalEvents = new Set(['approval_task', 'approval_instance']);
 
+/**
+ * 审批定义更新 (https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/custom-approval-event):
+ * schema 2.0, pushed for a definition the app subscribed to (approval/v4/approvals/:code/subscribe) when its basic
+ * information, form or flow changes; `event.object` carries `approval_code`, `approval_id`, `version_id`,
+ * `form_definition_id`, `timestamp`…, of which only the code is read.
+ */
+export const DEFINITION_UPDATED = 'approval.approval.updated_v4';
+
 const refuse = (status: 400 | 401, reason: RefusalReason, message: string): CallbackOutcome => ({ kind: 'refused', status, reason, message });
 
 /**
  * Decodes one POST to /api/v1/lark/callback exactly as Lark sends it: signature over the raw bytes (when an
- * encrypt key is set), decryption, token check, then URL verification or a v1 approval event. Pure: no I/O.
+ * encrypt key is set), decryption, token check, then URL verification, a v1 approval event or a definition
+ * update. Pure: no I/O.
  */
 export function decodeLarkCallback(rawBody: Buffer, headers: SignatureHeaders, settings: LarkCallbackSettings): CallbackOutcome {
   let outer: unknown;
@@ -73,8 +84,14 @@ export function decodeLarkCallback(rawBody: Buffer, headers: SignatureHeaders, s
   // Lark signs every event when an encrypt key is set; only URL verification comes unsigned.
   if (settings.encryptKey && !signed) return refuse(401, 'missing_signature', 'event without X-Lark-Signature');
 
-  // Only the v1 approval events are consumed: the instance and task status events are documented as v1
-  // (approval_instance, approval_task; https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/approval-instance-event).
+  // The instance and task status events are consumed as v1 (approval_instance, approval_task; documented as v1:
+  // https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/approval-instance-event). The one
+  // schema 2.0 event read is the definition update, verified like any other above; other 2.0 events are dropped.
+  if (isV2 && header.event_type === DEFINITION_UPDATED) {
+    const object = isRecord(body.event) && isRecord(body.event.object) ? body.event.object : {};
+    if (typeof object.approval_code !== 'string' || object.approval_code === '') return refuse(400, 'malformed', `${DEFINITION_UPDATED} without event.object.approval_code`);
+    return { kind: 'definition_updated', eventId: typeof header.event_id === 'string' ? header.event_id : '', approvalCode: object.approval_code };
+  }
   if (isV2) return { kind: 'ignored', reason: 'schema_2', ...(typeof header.event_type === 'string' ? { eventType: header.event_type } : {}) };
   if (body.type !== 'event_callback' || !isRecord(body.event)) return refuse(400, 'malformed', 'not a Lark event envelope');
   const event = body.event;

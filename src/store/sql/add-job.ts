@@ -7,12 +7,14 @@ export interface JobSpec {
   /** A job with the same key that has not started is replaced rather than added again. */
   key?: string;
   maxAttempts?: number;
+  /** With `key`: `preserve_run_at` keeps the waiting job's run time (a debounce that a stream of requests cannot postpone for ever). */
+  keyMode?: 'replace' | 'preserve_run_at';
 }
 
 /** Adds a graphile-worker job inside the caller's transaction, so it commits (or not) with the state change. */
 export async function addJob(db: Pool | PoolClient, job: JobSpec): Promise<void> {
   await db.query(
-    `SELECT graphile_worker.add_job($1::text, $2::json, run_at => $3::timestamptz, job_key => $4::text, max_attempts => $5::int)`,
-    [job.task, JSON.stringify(job.payload), job.runAt?.toISOString() ?? null, job.key ?? null, job.maxAttempts ?? 25],
+    `SELECT graphile_worker.add_job($1::text, $2::json, run_at => $3::timestamptz, job_key => $4::text, max_attempts => $5::int, job_key_mode => $6::text)`,
+    [job.task, JSON.stringify(job.payload), job.runAt?.toISOString() ?? null, job.key ?? null, job.maxAttempts ?? 25, job.keyMode ?? 'replace'],
   );
 }

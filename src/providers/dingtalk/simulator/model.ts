@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 /** The approval state of a simulated DingTalk organisation: people, processes, instances, tasks per activity, and the events DingTalk pushes. */
 export interface DtComponent {
   componentType: string;
-  props: { id: string; label: string; required?: boolean; options?: string[]; format?: string; bizAlias?: string };
+  /** `options` are the options' values (labels), as the form schema shows them; other props are kept as given. */
+  props: { id: string; label: string; required?: boolean; options?: string[]; format?: string; bizAlias?: string; placeholder?: string; [prop: string]: unknown };
+  /** A TableField's columns. */
+  children?: DtComponent[];
 }
 
 export interface DtActivity {
@@ -20,8 +23,15 @@ export interface DtActivity {
 export interface DtProcess {
   processCode: string;
   name: string;
+  /** The form's description, shown as `memo` by the schema read. */
+  description?: string;
   formComponents: DtComponent[];
   activities: DtActivity[];
+  /**
+   * Ids of controls an administrator made branch conditions (分支条件) in the flow designer: an update may neither
+   * change their type nor remove them (formschema.error, FORMS below).
+   */
+  conditionComponents?: string[];
 }
 
 /** A member of the organisation, as 查询用户详情 shows them (https://open.dingtalk.com/document/development/query-user-details). */
@@ -115,6 +125,33 @@ export class DingTalkModel {
     const p = this.processes.get(code);
     if (!p) throw new DingTalkApiError(errorCode, '获取审批模板失败或者模板已被删除');
     return p;
+  }
+
+  /**
+   * 创建或更新审批表单模板 (FORMS): without `processCode` a new process with the form, with one that process's form
+   * replaced (its flow kept). Refusals are the page's codes. FORMS says a new form comes with a default flow
+   * ("生成默认审批流程") but not what it holds: the simulator's has no approver activity.
+   */
+  saveForm(input: { processCode?: unknown; name?: unknown; description?: unknown; formComponents?: unknown }): DtProcess {
+    const existing = input.processCode === undefined || input.processCode === '' ? undefined : this.processes.get(String(input.processCode));
+    if (input.processCode !== undefined && input.processCode !== '' && !existing) throw new DingTalkApiError('processcode.error', 'processCode对应的审批流程不存在');
+    // FORMS lists formName.error only as "已有相同名称表单"; a missing or too long name has no code of its own there,
+    // and formName.error (说明 "表单名称错误") is the nearest.
+    if (typeof input.name !== 'string' || input.name === '' || [...input.name].length > 200) throw new DingTalkApiError('formName.error', '表单名称错误: name is required, at most 200 characters');
+    if ([...this.processes.values()].some((p) => p !== existing && p.name === input.name)) throw new DingTalkApiError('formName.error', '已有相同名称表单');
+    // The rest is the form's content: formschema.error "%s" (表单schema不合法) with what is wrong.
+    if (input.description !== undefined && (typeof input.description !== 'string' || [...input.description].length > 300)) throw schemaError('description is a string of at most 300 characters');
+    if (!Array.isArray(input.formComponents) || input.formComponents.length === 0 || input.formComponents.length > 200) throw schemaError('formComponents holds 1 to 200 controls');
+    const ids = new Set<string>();
+    const components = input.formComponents.map((c, i) => storedComponent(c, `formComponents[${i}]`, ids, true));
+    for (const id of existing?.conditionComponents ?? []) {
+      const before = existing!.formComponents.find((c) => c.props.id === id);
+      const after = components.find((c) => c.props.id === id);
+      if (before && (!after || after.componentType !== before.componentType)) throw new DingTalkApiError('formschema.error', '流程条件分支中已使用的表单控件不可修改或删除');
+    }
+    const description = typeof input.description === 'string' ? input.description : '';
+    if (existing) return Object.assign(existing, { name: input.name, description, formComponents: components });
+    return this.defineProcess({ processCode: `PROC-${randomUUID().toUpperCase()}`, name: input.name, description, formComponents: components, activities: [] });
   }
 
   // processInstanceNotExist: "审批实例不存在" (https://open.dingtalk.com/document/development/obtains-the-details-of-a-single-approval-instance-pop).
@@ -295,4 +332,56 @@ function checkDateValue(c: DtComponent, value: string): void {
     }
   }
   if (!ok) throw new DingTalkApiError('formConverterError', `表单数据校验失败，失败控件：${c.props.label} (dates are yyyy-MM-dd)`);
+}
+
+// FORMS: https://open.dingtalk.com/document/development/create-an-approval-form-template ("官方OA审批模板仅支持文档下方所展示的
+// 审批组件，其他组件均不支持": the components of its samples); COMPONENTS: https://open.dingtalk.com/document/development/oa-formcomponent-message
+// (label ≤ 20 characters, componentId ≤ 64, "与bizAlias二选一", options `{value, key}` with key "非必填，系统会默认生成").
+const FORM_COMPONENTS = new Set(['TextField', 'TextareaField', 'NumberField', 'DDSelectField', 'DDMultiSelectField', 'DDDateField', 'DDDateRangeField', 'TextNote', 'PhoneField', 'DDPhotoField', 'MoneyField', 'TableField', 'DDAttachment', 'InnerContactField', 'DepartmentField', 'RelateField', 'AddressField', 'StarRatingField']);
+
+const schemaError = (what: string) => new DingTalkApiError('formschema.error', `表单schema不合法: ${what}`);
+
+/** One control of a save, checked and stored as the schema read shows it. */
+function storedComponent(raw: unknown, at: string, ids: Set<string>, topLevel: boolean): DtComponent {
+  const c = raw as { componentType?: unknown; props?: Record<string, unknown>; children?: unknown };
+  if (typeof c?.componentType !== 'string' || !FORM_COMPONENTS.has(c.componentType)) throw schemaError(`${at}.componentType ${JSON.stringify(c?.componentType)} is not a supported component`);
+  const props = c.props;
+  if (typeof props !== 'object' || props === null) throw schemaError(`${at}.props is required`);
+  const label = props.label;
+  if (c.componentType !== 'TextNote' && (typeof label !== 'string' || label === '')) throw schemaError(`${at}.props.label is required`);
+  // A date range's label is the JSON array of its two titles: COMPONENTS does not say whether the 20 characters
+  // count that string or each title; each title is counted.
+  const titles = c.componentType === 'DDDateRangeField' ? rangeTitles(String(label)) : [String(label ?? '')];
+  if (!titles) throw schemaError(`${at}.props.label of a DDDateRangeField is the JSON array of two titles`);
+  if (titles.some((t) => [...t].length > 20)) throw schemaError(`${at}.props.label is longer than 20 characters`);
+  // The page's own request example has controls with neither componentId nor bizAlias: the simulator then assigns an id.
+  const id = typeof props.componentId === 'string' && props.componentId !== '' ? props.componentId : typeof props.bizAlias === 'string' && props.bizAlias !== '' ? props.bizAlias : `${c.componentType}_${randomUUID().slice(0, 12).toUpperCase()}`;
+  if (id.length > 64) throw schemaError(`${at}.props.componentId is longer than 64 characters`);
+  if (ids.has(id)) throw schemaError(`${at}.props.componentId "${id}" is used twice`);
+  ids.add(id);
+  let options: string[] | undefined;
+  if (c.componentType === 'DDSelectField' || c.componentType === 'DDMultiSelectField') {
+    if (!Array.isArray(props.options) || props.options.length === 0) throw schemaError(`${at}.props.options is required for a ${c.componentType}`);
+    options = props.options.map((o, j) => {
+      const option = o as { value?: unknown; key?: unknown };
+      if (typeof option !== 'object' || option === null || typeof option.value !== 'string') throw schemaError(`${at}.props.options[${j}] is an object {key, value}`);
+      return option.value;
+    });
+  }
+  let children: DtComponent[] | undefined;
+  if (c.componentType === 'TableField') {
+    if (!topLevel || !Array.isArray(c.children) || c.children.length === 0) throw schemaError(`${at}: a TableField is a top-level control with children`);
+    children = c.children.map((x, j) => storedComponent(x, `${at}.children[${j}]`, ids, false));
+  }
+  const { componentId: _id, options: _options, ...rest } = props;
+  return { componentType: c.componentType, props: { ...rest, id, label: String(label ?? ''), required: props.required === true, ...(options ? { options } : {}) }, ...(children ? { children } : {}) };
+}
+
+function rangeTitles(label: string): string[] | undefined {
+  try {
+    const v = JSON.parse(label) as unknown;
+    return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import { jsonBody, rawBody } from '../../../http/body.ts';
-import { DingTalkApiError, DingTalkModel, ROOT_DEPT, type DtEvent, type DtInstance, type DtProcess } from './model.ts';
+import { DingTalkApiError, DingTalkModel, ROOT_DEPT, type DtComponent, type DtEvent, type DtInstance, type DtProcess } from './model.ts';
 import { DingTalkPusher } from './pusher.ts';
 import { StreamGateway } from './stream-gateway.ts';
 
@@ -49,8 +49,8 @@ export interface DingTalkSimulator {
 /**
  * A DingTalk simulator that behaves as DingTalk's documents say (each behaviour names its page), not as our client
  * expects: the new-API endpoints a provider needs (access token, read, create, list and execute instances,
- * comments, form schema, process forecast), two old-API contact lookups, DingTalk's QPS limits and monthly quota,
- * and HTTP push of bpms events with its crypto (or the Stream gateway).
+ * comments, form schema, process forecast, creating or updating a form), two old-API contact lookups, DingTalk's
+ * QPS limits and monthly quota, and HTTP push of bpms events with its crypto (or the Stream gateway).
  */
 export async function startDingTalkSimulator(options: DingTalkSimulatorOptions = {}): Promise<DingTalkSimulator> {
   const opts = {
@@ -216,10 +216,22 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
       return user ? { errcode: 0, errmsg: 'ok', result: { userid: user.userid, name: user.name, dept_id_list: user.deptIds, ...(user.mobile ? { mobile: user.mobile } : {}) } } : { errcode: 33012, errmsg: '无效的userId' };
     }),
   );
-  // https://open.dingtalk.com/document/development/obtain-the-form-schema: controls are `props.id` + `props.label`.
+  // https://open.dingtalk.com/document/development/obtain-the-form-schema: controls are `props.id` + `props.label`;
+  // `options` an Array of String (the page's example `["选项1"]`: the options' values), `choice` an Integer, a
+  // table's columns in `children`.
   router.get('/v1.0/workflow/forms/schemas/processCodes', authed(), (ctx) => {
     const p = model.process(String(ctx.query.processCode ?? ''), 'formNotExist');
-    ctx.body = { result: { formCode: p.processCode, name: p.name, memo: '', schemaContent: { title: p.name, icon: 'common', items: p.formComponents.map((c) => ({ componentName: c.componentType, props: { ...c.props, required: Boolean(c.props.required) } })) } } };
+    const item = (c: DtComponent): Record<string, unknown> => ({
+      componentName: c.componentType,
+      props: { ...c.props, required: Boolean(c.props.required), ...(c.props.choice !== undefined ? { choice: Number(c.props.choice) } : {}) },
+      ...(c.children ? { children: c.children.map(item) } : {}),
+    });
+    ctx.body = { result: { formCode: p.processCode, name: p.name, memo: p.description ?? '', schemaContent: { title: p.name, icon: 'common', items: p.formComponents.map(item) } } };
+  });
+  // 创建或更新审批表单模板, https://open.dingtalk.com/document/development/create-an-approval-form-template: answers
+  // `{result: {processCode}}`; refusals are HTTP 400 with the page's codes (model.saveForm).
+  router.post('/v1.0/workflow/forms', authed(), (ctx) => {
+    ctx.body = { result: { processCode: model.saveForm(body(ctx)).processCode } };
   });
   // https://open.dingtalk.com/document/development/approval-process-prediction: processCode, deptId, userId and
   // formComponentValues are required (invalidUserId / userNotExist / componentIsNull); approvers are

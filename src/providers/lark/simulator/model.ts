@@ -32,6 +32,8 @@ export interface SimDefinition {
   form: SimWidget[];
   nodes: SimNode[];
   subscribed: boolean;
+  /** Raised by every edit (`updateDefinition`); the definition-updated event carries it as `version_id`. */
+  version?: number;
 }
 
 /**
@@ -111,12 +113,15 @@ export class LarkModel {
   private clock: () => number;
   private onChange?: () => void;
 
+  private readonly emitSchema2?: (eventType: string, event: Record<string, unknown>, queue: string) => void;
+
   constructor(
     private readonly emit: (event: SimEvent) => void,
-    options: { now?: () => number; appId?: string } = {},
+    options: { now?: () => number; appId?: string; emitSchema2?: (eventType: string, event: Record<string, unknown>, queue: string) => void } = {},
   ) {
     this.clock = options.now ?? Date.now;
     this.appId = options.appId ?? 'cli_simulator00000000';
+    this.emitSchema2 = options.emitSchema2;
   }
 
   readonly appId: string;
@@ -146,6 +151,43 @@ export class LarkModel {
     const d: SimDefinition = { ...def, subscribed: def.subscribed ?? false };
     this.definitions.set(d.approval_code, d);
     this.onChange?.();
+    return d;
+  }
+
+  /**
+   * An administrator edits the definition in Lark's approval admin (its name, form or flow), and publishes it.
+   * Lark then pushes 审批定义更新, `approval.approval.updated_v4`, a schema 2.0 event, to an app that subscribed to
+   * the definition (its prerequisites: the event subscribed in the developer console, and the definition subscribed
+   * with approval/v4/approvals/:code/subscribe; https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/custom-approval-event).
+   * `event.object` as the page's table gives it: approval_code, approval_id, version_id, widget_group_type (0: no
+   * widget group), form_definition_id, process_obj, timestamp (seconds; an int in the page's table, a string in the
+   * SDK's type) and extra. Where the simulator differs: instances in flight follow the edited flow (Lark keeps an
+   * instance on the version it started with).
+   */
+  updateDefinition(code: string, change: Partial<Pick<SimDefinition, 'approval_name' | 'form' | 'nodes'>>): SimDefinition {
+    const d = this.definition(code);
+    Object.assign(d, change);
+    d.version = (d.version ?? 1) + 1;
+    this.onChange?.();
+    if (d.subscribed) {
+      const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
+      this.emitSchema2?.(
+        'approval.approval.updated_v4',
+        {
+          object: {
+            approval_code: d.approval_code,
+            approval_id: BigInt(`0x${digest(d.approval_code).slice(0, 15)}`).toString(),
+            version_id: String(d.version),
+            widget_group_type: 0,
+            form_definition_id: BigInt(`0x${digest(d.form).slice(0, 15)}`).toString(),
+            process_obj: JSON.stringify(d.nodes.map((n) => ({ node_id: n.node_id, custom_node_id: n.custom_node_id ?? '', name: n.name }))),
+            timestamp: Math.floor(this.clock() / 1000),
+            extra: '',
+          },
+        },
+        `definition:${d.approval_code}`,
+      );
+    }
     return d;
   }
 

@@ -10,6 +10,8 @@ export interface PusherOptions {
   /** Lark retries after 15 s, 5 min, 1 h, 6 h; tests shorten these. */
   retryDelaysMs?: number[];
   timeoutMs?: number;
+  /** The app's id, in the header of schema 2.0 events. */
+  appId?: string;
 }
 
 export interface Delivery<E = SimEvent> {
@@ -19,12 +21,14 @@ export interface Delivery<E = SimEvent> {
   attempts: number;
   status: 'queued' | 'delivered' | 'failed';
   lastStatus?: number;
+  /** A schema 2.0 event (`event` is its `event` object): sent in the 2.0 envelope. */
+  schema2?: { eventType: string };
 }
 
 /**
- * Pushes v1 approval events as Lark does: an encrypted and signed envelope when an encrypt key is set, an
- * answer expected within 3 s, retries on failure, and per-instance order (a later event of an instance waits
- * while an earlier one is unacknowledged).
+ * Pushes approval events as Lark does: v1 events (and the schema 2.0 definition update), an encrypted and signed
+ * envelope when an encrypt key is set, an answer expected within 3 s, retries on failure, and per-instance order
+ * (a later event of an instance waits while an earlier one is unacknowledged).
  */
 export class EventPusher<E extends Record<string, unknown> = SimEvent> {
   readonly deliveries: Delivery<E>[] = [];
@@ -43,6 +47,7 @@ export class EventPusher<E extends Record<string, unknown> = SimEvent> {
 
   /** The HTTP request for one delivery (Lark: the schema 1.0 envelope, sealed). */
   protected request(url: string, delivery: Delivery<E>): { url: string; body: string; headers: Record<string, string> } {
+    if (delivery.schema2) return { url, ...this.envelopeV2(delivery.uuid, delivery.schema2.eventType, delivery.event) };
     return { url, ...this.envelope(delivery.uuid, delivery.event as unknown as SimEvent) };
   }
 
@@ -57,6 +62,24 @@ export class EventPusher<E extends Record<string, unknown> = SimEvent> {
     this.deliveries.push(delivery);
     this.enqueue(delivery);
     return delivery;
+  }
+
+  /**
+   * A schema 2.0 event (the event subscription overview's 2.0 format: `schema`, `header` with `event_id`, `token`,
+   * `create_time`, `event_type`, `tenant_key`, `app_id`, then `event`), sealed like every event; `queue` orders it
+   * with the others of the same object.
+   */
+  pushSchema2(eventType: string, event: Record<string, unknown>, queue: string): Delivery<E> {
+    const delivery: Delivery<E> = { uuid: randomUUID().replaceAll('-', ''), instanceCode: queue, event: event as E, attempts: 0, status: 'queued', schema2: { eventType } };
+    this.deliveries.push(delivery);
+    this.enqueue(delivery);
+    return delivery;
+  }
+
+  /** The exact HTTP request Lark would send for a schema 2.0 event (also used by tests to forge variations). */
+  envelopeV2(eventId: string, eventType: string, event: unknown): { body: string; headers: Record<string, string> } {
+    const header = { event_id: eventId, token: this.options.verificationToken, create_time: String(Date.now()), event_type: eventType, tenant_key: 'sim-tenant', app_id: this.options.appId ?? '' };
+    return this.seal(JSON.stringify({ schema: '2.0', header, event }));
   }
 
   /** Lark's at-least-once delivery: the same envelope (same uuid) again. */

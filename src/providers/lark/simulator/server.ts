@@ -71,8 +71,8 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   };
   let callbackUrls = opts.callbackUrl ? [opts.callbackUrl] : [];
   let turn = 0;
-  const pusher = new EventPusher({ target: () => (callbackUrls.length ? callbackUrls[turn++ % callbackUrls.length] : undefined), encryptKey: opts.encryptKey, verificationToken: opts.verificationToken, retryDelaysMs: opts.retryDelaysMs });
-  const model = new LarkModel((event: SimEvent) => pusher.push(event), { appId: opts.appId });
+  const pusher = new EventPusher({ target: () => (callbackUrls.length ? callbackUrls[turn++ % callbackUrls.length] : undefined), encryptKey: opts.encryptKey, verificationToken: opts.verificationToken, retryDelaysMs: opts.retryDelaysMs, appId: opts.appId });
+  const model = new LarkModel((event: SimEvent) => pusher.push(event), { appId: opts.appId, emitSchema2: (type, event, queue) => pusher.pushSchema2(type, event, queue) });
   const tokens = new Map<string, number>();
   const calls: LarkSimulator['calls'] = [];
   let rateLimited = { count: 0, reset: 1 };
@@ -315,6 +315,16 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
         nodes: d.nodes.map((n) => ({ node_id: n.node_id, custom_node_id: n.custom_node_id ?? null, name: n.name, approvers: n.approvers, mode: n.mode ?? 'OR' })),
       })),
     };
+  });
+  // A control route of ours, not a Lark API: an administrator edits a definition in Lark's approval admin
+  // ({approval_name?, form?, nodes?}, each replacing the definition's), and Lark pushes approval.approval.updated_v4.
+  router.post('/_sim/approvals/:code', (ctx) => {
+    const b = body(ctx) as Partial<SimDefinition>;
+    const change: Partial<Pick<SimDefinition, 'approval_name' | 'form' | 'nodes'>> = {};
+    if (typeof b.approval_name === 'string') change.approval_name = b.approval_name;
+    if (Array.isArray(b.form)) change.form = b.form;
+    if (Array.isArray(b.nodes)) change.nodes = b.nodes;
+    ctx.body = model.updateDefinition(ctx.params.code!, change);
   });
   router.post('/_sim/instances', (ctx) => {
     const b = body(ctx);

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../log.ts';
+import { startDingTalkSimulator, type DingTalkSimulator } from '../providers/dingtalk/simulator/server.ts';
+import { dingTalkEnv } from '../testing/dingtalk.ts';
+import { until } from '../testing/flow.ts';
+import { startStack, type TestStack } from '../testing/runtime.ts';
+
+const PROCESS = 'PROC-CLOUDDM-DATA-CHANGE';
+const labels = ['工单类型', '工单标题', '备注信息', '关联实例', '关联实例信息', '实例类型', '关联库', '预计影响行数', '分析的SQL数量', '分析的SQL结果汇总', 'SQL内容', '审批意见'];
+
+/**
+ * DingTalk pushes no definition event: a form edited in DingTalk is found by the periodic check, here every 400 ms
+ * (TICKETFLOW_DRIFT_CHECK_INTERVAL_MS), through the runtime's own DingTalk client.
+ */
+describe('the drift watch (DingTalk, periodic)', () => {
+  let stack: TestStack;
+  let ding: DingTalkSimulator;
+  const logs: Array<Record<string, unknown>> = [];
+  before(async () => {
+    ding = await startDingTalkSimulator();
+    ding.model.addUser({ userid: 'dt-assistant', deptIds: [12] }, 'dba-li');
+    ding.model.defineProcess({
+      processCode: PROCESS,
+      name: '数据变更工单',
+      formComponents: labels.map((label, i) => ({ componentType: label === 'SQL内容' || label.includes('汇总') || label === '备注信息' || label === '审批意见' ? 'TextareaField' : 'TextField', props: { id: `c${i}`, label } })),
+      activities: [
+        { activityId: 'act_sql_check', name: 'SQL 检查', approvers: ['dt-assistant'] },
+        { activityId: 'act_dba', name: 'DBA 审批', approvers: ['dba-li'] },
+        { activityId: 'act_sql_execute', name: 'SQL 执行', approvers: ['dt-assistant'] },
+      ],
+    });
+    stack = await startStack({
+      env: { ...dingTalkEnv(ding), TICKETFLOW_DRIFT_CHECK_INTERVAL_MS: '400' },
+      log: createLogger('info', new Writable({ write: (chunk, _enc, done) => (logs.push(JSON.parse(String(chunk))), done()) })),
+    });
+  });
+  after(async () => {
+    await stack?.close();
+    await ding.close();
+  });
+
+  const metrics = async () => (await fetch(`${stack.runtime.url}/metrics`)).text();
+  const gauge = async () => Number(/ticketflow_definition_drift\{pipeline="clouddm-data-change"\} (\d+)/.exec(await metrics())?.[1] ?? NaN);
+  const checks = async () => [...(await metrics()).matchAll(/ticketflow_definition_checks_total\{pipeline="clouddm-data-change",outcome="(?:match|drift)"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+
+  test('a control renamed in DingTalk is found by the periodic check; each check costs one user lookup, one form schema and one forecast', async () => {
+    await until('the start check: a match', async () => (await gauge()) === 0);
+    const first = await checks();
+    await until('periodic checks', async () => (await checks()) >= first + 2, 10_000);
+
+    ding.model.processes.get(PROCESS)!.formComponents.find((c) => c.props.label === '关联库')!.props.label = '关联数据库';
+    await until('the drift', async () => (await gauge()) === 1, 10_000);
+    const error = logs.find((l) => l.level === 50 && l.pipeline === 'clouddm-data-change')!;
+    assert.equal(error.check, 'periodic');
+    assert.match(String(error.msg), /no longer matches its DingTalk definition PROC-CLOUDDM-DATA-CHANGE: field "database": the DingTalk form has no widget with title "关联库"; there is "关联数据库" \(fix: rename the widget back to "关联库" in the DingTalk form designer, or map the field to "关联数据库"\); tickets go on \(on_drift: warn\)/);
+    const { rows } = await stack.runtime.pool.query(`SELECT status, version, provider, definition_code FROM definition_checks WHERE pipeline = 'clouddm-data-change'`);
+    assert.deepEqual(rows[0], { status: 'drift', version: 1, provider: 'dingtalk', definition_code: PROCESS });
+
+    // The cost of a check, from what the simulator received, against the checks counted (the same client).
+    const made = await checks();
+    const count = (path: string) => ding.calls.filter((c) => c.path.startsWith(path)).length;
+    const [users, schemas, forecasts] = [count('/topapi/v2/user/get'), count('/v1.0/workflow/forms/schemas/processCodes'), count('/v1.0/workflow/processes/forecast')];
+    assert.ok(Math.abs(users - made) <= 1 && users === schemas && schemas === forecasts, `per check: 1 user lookup, 1 form schema, 1 forecast (${users}, ${schemas}, ${forecasts} for ${made} checks)`);
+
+    ding.model.processes.get(PROCESS)!.formComponents.find((c) => c.props.label === '关联数据库')!.props.label = '关联库';
+    await until('cleared', async () => (await gauge()) === 0, 10_000);
+    assert.equal(logs.filter((l) => l.level === 50 && l.pipeline === 'clouddm-data-change').length, 1, 'said once, not at every periodic check');
+  });
+});
