@@ -47,6 +47,10 @@ export interface Pipeline {
    */
   notify_url?: string;
   /**
+   * A webhook that receives every state change of this pipeline's tickets as a signed event (the business contract's signature scheme), at least once and in order per ticket, for audit trails, SIEMs and dashboards. `TICKETFLOW_EVENTS_URL` names one for every pipeline; both receive the events when both are set. The event shape is in the business contract docs.
+   */
+  events_url?: string;
+  /**
    * Name of the environment variable that holds this pipeline's signing secret (at least 32 bytes). It must start with `TICKETFLOW_SECRET_`. Never write the secret itself here. During a rotation `<NAME>_PREVIOUS` is also accepted on inbound callbacks.
    */
   secret_env: string;
@@ -59,6 +63,7 @@ export interface Pipeline {
    */
   on_drift?: 'warn' | 'pause';
   stages: Stages;
+  approval?: HumanStep;
   /**
    * The API fields sent to the business service in `fields`, keyed by API field name, each mapped from one form widget.
    */
@@ -197,6 +202,27 @@ export interface RetryPolicy {
    * Factor by which the delay grows after each attempt. Default 2.
    */
   multiplier?: number;
+}
+/**
+ * The human step: what happens while a ticket waits for its approvers in the IM (state `in_approval`). Each duration counts from the moment the ticket reached human approval; an approver acting starts the reminder clock over. Their order must be remind_after < escalate_after < expire_after where set.
+ */
+export interface HumanStep {
+  /**
+   * First reminder to the approvers the IM shows as pending, as a message in the IM linking to the approval, e.g. `4h`.
+   */
+  remind_after?: string;
+  /**
+   * Then remind them again at most this often, e.g. `1d`. Needs `remind_after`.
+   */
+  remind_every?: string;
+  /**
+   * Mark the ticket escalated (a flag, not a state) and tell the pipeline's owners and the operators through the alarm channels, e.g. `2d`.
+   */
+  escalate_after?: string;
+  /**
+   * End the ticket: its IM instance is withdrawn or terminated, the ticket ends `expired` and the requester is told why, e.g. `7d`.
+   */
+  expire_after?: string;
 }
 /**
  * One API field: where it comes from in the form and the typed value the business service receives.

@@ -1,0 +1,21 @@
+/** What an alarm is about; each kind is raised by the part of the runtime that sees it. */
+export type AlarmKind = 'needs_operator' | 'escalation' | 'pipeline_load_error' | 'definition_drift' | 'im_quota' | 'unexpected_error';
+
+export interface Alarm {
+  kind: AlarmKind;
+  /** What makes two alarms the same one (e.g. the ticket id, the pipeline name): repeats within the window are folded. */
+  key: string;
+  /** One line, e.g. "Ticket tk_… needs an operator". */
+  title: string;
+  /** A few lines of detail. */
+  text: string;
+  /** Where an operator acts: a console URL. */
+  link?: string;
+}
+
+/** Sends alarms to the configured channels. Never throws and never waits: an alarm must not fail the work that raised it. */
+export interface Alarms {
+  raise(alarm: Alarm): void;
+}
+
+export const noAlarms: Alarms = { raise() {} };
