@@ -2,7 +2,7 @@ import { normalize } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { DefinitionCheck } from '../doctor/check-definition.ts';
 import type { FormPlan } from '../doctor/form-plan.ts';
-import { collectPipelineFiles, MissingPathError, readSources } from '../pipeline/files.ts';
+import { collectPipelineFiles, PathError, readSources } from '../pipeline/files.ts';
 import { BadRevisionError, gitBaseReader, gitPipelineFilesAt } from '../pipeline/git-base.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { isLoopback } from '../security/loopback.ts';
@@ -64,7 +64,7 @@ an unknown revision, a --runtime that is not an http(s) URL, --runtime without T
       console.log(render(result));
       return result.failed ? 1 : 0;
     } catch (e) {
-      if (e instanceof MissingPathError || e instanceof BadRevisionError) throw new UsageError(e.message);
+      if (e instanceof PathError || e instanceof BadRevisionError) throw new UsageError(e.message);
       throw e;
     }
   },

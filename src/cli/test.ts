@@ -1,8 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { runFixture, type FixtureResult } from '../fixtures/run-fixture.ts';
 import { formatDiagnostics, type OutputFormat } from '../pipeline/diagnostic.ts';
-import { isFixtureFile } from '../pipeline/files.ts';
+import { collectFixtureFiles, PathError } from '../pipeline/files.ts';
 import { parse, UsageError, type Command } from './usage.ts';
 import { help } from './validate.ts';
 
@@ -27,7 +26,9 @@ Exit status: 0 every case passed, 1 a case failed (or no fixture file was found)
     const format = values.format as OutputFormat;
     if (!formats.includes(format)) throw new UsageError(`--format must be one of ${formats.join(', ')}, got "${format}"`);
     const paths = positionals.length > 0 ? positionals : ['pipelines'];
-    const files = await collectFixtureFiles(paths);
+    const files = await collectFixtureFiles(paths).catch((e: unknown) => {
+      throw e instanceof PathError ? new UsageError(e.message) : e;
+    });
     const results: FixtureResult[] = [];
     for (const path of files) results.push(runFixture({ path, text: await readFile(path, 'utf8') }, await siblingPipeline(path)));
 
@@ -44,24 +45,6 @@ Exit status: 0 every case passed, 1 a case failed (or no fixture file was found)
     return files.length === 0 || failures.length > 0 || summary.failed > 0 ? 1 : 0;
   },
 };
-
-/** Fixture files named, and those under the directories named (sorted); a named file must be a fixture file. */
-async function collectFixtureFiles(paths: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch(() => undefined);
-    if (!info) throw new UsageError(`no such file or directory: ${path}`);
-    if (info.isDirectory()) {
-      const entries = await readdir(path, { recursive: true, withFileTypes: true });
-      files.push(...entries.filter((e) => e.isFile() && isFixtureFile(e.name)).map((e) => join(e.parentPath ?? path, e.name)).sort());
-    } else if (isFixtureFile(path)) {
-      files.push(path);
-    } else {
-      throw new UsageError(`${path} is not a fixture file (<name>.test.yaml); its cases would be in ${path.replace(/\.ya?ml$/, '')}.test.yaml`);
-    }
-  }
-  return [...new Set(files)];
-}
 
 /** `<dir>/<name>.test.yaml` → `<dir>/<name>.yaml` (or `.yml`), with its text when it exists. */
 async function siblingPipeline(fixturePath: string): Promise<{ path: string; text?: string }> {

@@ -50,6 +50,9 @@ test('validate: --help exits 0; bad usage exits 2 with a reason', async () => {
   const missing = await runCli(['validate', 'no/such/dir']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no such file or directory: no\/such\/dir/);
+  const cases = await runCli(['validate', 'pipelines/sql-change.test.yaml']);
+  assert.equal(cases.code, 2, 'a fixture file named is not validated as a pipeline');
+  assert.match(cases.stderr, /pipelines\/sql-change\.test\.yaml holds fixture cases, not a pipeline: run ticketflow test/);
   assert.equal((await runCli(['frobnicate'])).code, 2);
   assert.equal((await runCli(['--help'])).code, 0);
 });

@@ -1,6 +1,6 @@
 import { checkPipelines } from '../pipeline/check.ts';
 import { formatDiagnostics, type OutputFormat } from '../pipeline/diagnostic.ts';
-import { collectPipelineFiles, MissingPathError, readSources } from '../pipeline/files.ts';
+import { collectPipelineFiles, PathError, readSources } from '../pipeline/files.ts';
 import { BadRevisionError, gitBaseReader } from '../pipeline/git-base.ts';
 import { parse, UsageError, type Command } from './usage.ts';
 
@@ -37,7 +37,7 @@ Exit status: 0 clean, 1 problems found, 2 bad usage.`,
       }
       return result.errorCount > 0 || (values.strict && result.warningCount > 0) ? 1 : 0;
     } catch (e) {
-      if (e instanceof MissingPathError || e instanceof BadRevisionError) throw new UsageError(e.message);
+      if (e instanceof PathError || e instanceof BadRevisionError) throw new UsageError(e.message);
       throw e;
     }
   },
