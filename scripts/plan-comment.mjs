@@ -4,8 +4,9 @@
 //   node scripts/plan-comment.mjs plan.md
 //
 // Reads GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name), GITHUB_EVENT_PATH (a pull_request event) and GITHUB_API_URL
-// (default https://api.github.com). The comment to update is the one a bot wrote that starts with the plan's
-// marker; there is none on the first push, so it is created. A token that may not write (a pull request from a
+// (default https://api.github.com). The comment to update is the one that starts with the plan's marker and was
+// written by the account GITHUB_TOKEN acts as: github-actions[bot] (PLAN_COMMENT_AUTHOR names another, e.g. an
+// App's "name[bot]"); nobody else's comment is ever edited. There is none on the first push, so it is created. A token that may not write (a pull request from a
 // fork) gets a warning and exit 0: the plan is still in the job summary. No dependencies: Node's own fetch.
 import { readFile } from 'node:fs/promises';
 
@@ -37,6 +38,7 @@ async function main(args) {
     console.log('plan-comment: not a pull_request event; no comment posted');
     return 0;
   }
+  const author = env.PLAN_COMMENT_AUTHOR || 'github-actions[bot]';
   const api = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
   const repo = `${api}/repos/${env.GITHUB_REPOSITORY}`;
   const github = (method, url, body) =>
@@ -56,7 +58,7 @@ async function main(args) {
   for (let url = `${repo}/issues/${number}/comments?per_page=100`; url && !existing; ) {
     const res = await github('GET', url);
     if (!res.ok) return refused(res, 'list the comments of');
-    existing = (await res.json()).find((c) => c.user?.type === 'Bot' && typeof c.body === 'string' && c.body.startsWith(MARKER));
+    existing = (await res.json()).find((c) => c.user?.login === author && typeof c.body === 'string' && c.body.startsWith(MARKER));
     url = nextPage(res.headers.get('link'));
   }
   const body = { body: fit(plan) };

@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 import { isLoopback } from './security/loopback.ts';
+import { dingTalkHookProblem } from './alarms/dingtalk-robot.ts';
+import { larkHookProblem } from './alarms/lark-bot.ts';
+import { sentryDsnProblem } from './alarms/sentry.ts';
 
 /** The runtime's configuration, read from the environment only: every variable is in docs/configuration.md (src/docs.test.ts checks it). */
 export interface Config {
@@ -34,6 +37,11 @@ export interface Config {
     baseUrl: string;
     assistantUserId?: string;
     ratePerMinute: number;
+    /**
+     * LARK_APPROVAL_APPLINK: the AppLink base (with its appId) that reminders link to the approval through; the path
+     * of the instance is added to it. Feishu's by default (src/providers/lark/provider.ts).
+     */
+    approvalAppLink?: string;
   };
   /** Largest callback body accepted (bytes). */
   bodyLimit: number;
@@ -72,6 +80,20 @@ export interface Config {
     oapiBaseUrl: string;
     streamUrl?: string;
     assistantUserId: string;
+    /** DINGTALK_AGENT_ID: the app's AgentId, which sends work notifications (reminders); without it none is sent. */
+    agentId?: number;
+  };
+  /** State-change events (README, "State-change events"): the runtime's own destination, and how deliveries retry. */
+  events: {
+    /** TICKETFLOW_EVENTS_URL: receives the state-change events of every pipeline, signed with `secret`. */
+    url?: string;
+    /** TICKETFLOW_EVENTS_SECRET: signs what `url` receives (at least 32 bytes); set with it. */
+    secret?: string;
+    /** The wait after a delivery's first failed attempt; each next one doubles, up to `maxDelayMs`. */
+    retryMs: number;
+    maxDelayMs: number;
+    /** A delivery still failing this long after its first attempt is dead (later events of its ticket wait). */
+    giveUpMs: number;
   };
   console: {
     adminToken?: string;
@@ -80,6 +102,17 @@ export interface Config {
     /** Signs console sessions; random per process when unset (sessions then end with the process). */
     sessionSecret?: string;
     sessionTtlMs: number;
+  };
+  /** Where alarms go (README, "Alarms"): each channel is present when configured; none configured, none is sent. */
+  alarms: {
+    /** TICKETFLOW_ALERT_LARK_WEBHOOK and its signing secret: a Lark custom bot. */
+    lark?: { url: string; secret: string };
+    /** TICKETFLOW_ALERT_DINGTALK_WEBHOOK and its 加签 secret: a DingTalk custom robot. */
+    dingtalk?: { url: string; secret: string };
+    /** SENTRY_DSN: Sentry, through its Node SDK (loaded only when set). */
+    sentryDsn?: string;
+    /** TICKETFLOW_ALERT_IM_CALLS_PER_MONTH: the `im_quota` alarm once an IM's counted calls of the month reach it. */
+    imCallsPerMonth?: number;
   };
 }
 
@@ -104,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (lark && !env.LARK_APP_SECRET) throw new ConfigError('LARK_APP_ID is set but LARK_APP_SECRET is not');
   if (lark && !env.LARK_ASSISTANT_USER_ID) throw new ConfigError('LARK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
+  if (env.LARK_APPROVAL_APPLINK && !/^https:\/\/[^/\s]+\/\S*$/.test(env.LARK_APPROVAL_APPLINK)) throw new ConfigError(`LARK_APPROVAL_APPLINK must be an https URL (the AppLink base with its appId), got "${env.LARK_APPROVAL_APPLINK}"`);
   if (lark && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
     throw new ConfigError('set LARK_VERIFICATION_TOKEN (and preferably LARK_ENCRYPT_KEY): without them Lark callbacks cannot be authenticated');
   }
@@ -128,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: (env.LARK_BASE_URL || 'https://open.feishu.cn').replace(/\/+$/, ''),
       assistantUserId: env.LARK_ASSISTANT_USER_ID || undefined,
       ratePerMinute: integer(env, 'LARK_RATE_PER_MINUTE', 100),
+      approvalAppLink: env.LARK_APPROVAL_APPLINK || undefined,
     },
     bodyLimit: integer(env, 'TICKETFLOW_BODY_LIMIT', 1 << 20),
     shutdownGraceMs: integer(env, 'TICKETFLOW_SHUTDOWN_GRACE_MS', 10_000),
@@ -139,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerDeadAfterMs: deadAfter(env),
     http: httpConfig(env),
     dingtalk: env.DINGTALK_APP_KEY ? dingtalkConfig(env) : undefined,
+    events: eventsConfig(env),
     console: {
       adminToken: env.TICKETFLOW_ADMIN_TOKEN || undefined,
       operators: list(env.TICKETFLOW_OPERATORS),
@@ -146,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionSecret: env.TICKETFLOW_SESSION_SECRET || undefined,
       sessionTtlMs: integer(env, 'TICKETFLOW_SESSION_TTL_MS', 8 * 3_600_000),
     },
+    alarms: alarmsConfig(env),
   });
 }
 
@@ -172,6 +209,34 @@ function httpConfig(env: NodeJS.ProcessEnv): Config['http'] {
   return http;
 }
 
+function eventsConfig(env: NodeJS.ProcessEnv): Config['events'] {
+  const url = env.TICKETFLOW_EVENTS_URL || undefined;
+  const secret = env.TICKETFLOW_EVENTS_SECRET || undefined;
+  const events = {
+    url,
+    secret,
+    retryMs: integer(env, 'TICKETFLOW_EVENTS_RETRY_MS', 2_000),
+    maxDelayMs: integer(env, 'TICKETFLOW_EVENTS_MAX_DELAY_MS', 3_600_000),
+    giveUpMs: integer(env, 'TICKETFLOW_EVENTS_GIVE_UP_MS', 24 * 3_600_000),
+  };
+  if (events.retryMs === 0 || events.maxDelayMs === 0) throw new ConfigError('TICKETFLOW_EVENTS_RETRY_MS and TICKETFLOW_EVENTS_MAX_DELAY_MS must be above 0');
+  if (!url) {
+    if (secret) throw new ConfigError('TICKETFLOW_EVENTS_SECRET is set but TICKETFLOW_EVENTS_URL is not: set the URL that receives the events, or unset the secret');
+    return events;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`TICKETFLOW_EVENTS_URL is not a URL: "${url}"`);
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopback(parsed.hostname))) throw new ConfigError(`TICKETFLOW_EVENTS_URL must use https (plain http only to a loopback host): ticket data and signatures would cross the network unencrypted`);
+  if (parsed.username || parsed.password) throw new ConfigError('TICKETFLOW_EVENTS_URL carries credentials: the events are signed with TICKETFLOW_EVENTS_SECRET, remove them from the URL');
+  if (!secret) throw new ConfigError('TICKETFLOW_EVENTS_URL is set but TICKETFLOW_EVENTS_SECRET is not: it signs the events (at least 32 bytes, e.g. openssl rand -hex 32)');
+  if (Buffer.byteLength(secret) < MIN_CREDENTIAL_BYTES) throw new ConfigError(`TICKETFLOW_EVENTS_SECRET holds ${Buffer.byteLength(secret)} bytes; it needs at least ${MIN_CREDENTIAL_BYTES} (e.g. openssl rand -hex 32)`);
+  return events;
+}
+
 function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']> {
   if (!env.DINGTALK_APP_SECRET) throw new ConfigError('DINGTALK_APP_KEY is set but DINGTALK_APP_SECRET is not');
   if (!env.DINGTALK_ASSISTANT_USER_ID) throw new ConfigError('DINGTALK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
@@ -189,6 +254,36 @@ function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']>
     oapiBaseUrl: (env.DINGTALK_OAPI_BASE_URL || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
     streamUrl: env.DINGTALK_STREAM_URL || undefined,
     assistantUserId: env.DINGTALK_ASSISTANT_USER_ID,
+    ...(env.DINGTALK_AGENT_ID ? { agentId: integer(env, 'DINGTALK_AGENT_ID', 0) } : {}),
+  };
+}
+
+/**
+ * The alarm channels. A webhook must be the documented shape of its platform (https on its official host; a
+ * loopback stand-in may be http) and comes with its signing secret; no message repeats the webhook's token.
+ */
+function alarmsConfig(env: NodeJS.ProcessEnv): Config['alarms'] {
+  const hook = (name: string, raw: string | undefined, secretName: string, rawSecret: string | undefined, problem: (url: string) => string | undefined, what: string) => {
+    const url = raw || undefined;
+    const secret = rawSecret || undefined;
+    if (!url) {
+      if (secret) throw new ConfigError(`${secretName} is set but ${name} is not: set the ${what}'s webhook, or unset the secret`);
+      return undefined;
+    }
+    const wrong = problem(url);
+    if (wrong) throw new ConfigError(`${name} ${wrong}`);
+    if (!secret) throw new ConfigError(`${name} is set but ${secretName} is not: turn on the ${what}'s signing (see README, "Alarms") and set its secret`);
+    return { url, secret };
+  };
+  const dsn = env.SENTRY_DSN || undefined;
+  const dsnWrong = dsn && sentryDsnProblem(dsn);
+  if (dsnWrong) throw new ConfigError(`SENTRY_DSN ${dsnWrong}`);
+  const calls = integer(env, 'TICKETFLOW_ALERT_IM_CALLS_PER_MONTH', 0);
+  return {
+    lark: hook('TICKETFLOW_ALERT_LARK_WEBHOOK', env.TICKETFLOW_ALERT_LARK_WEBHOOK, 'TICKETFLOW_ALERT_LARK_SECRET', env.TICKETFLOW_ALERT_LARK_SECRET, larkHookProblem, 'Lark custom bot'),
+    dingtalk: hook('TICKETFLOW_ALERT_DINGTALK_WEBHOOK', env.TICKETFLOW_ALERT_DINGTALK_WEBHOOK, 'TICKETFLOW_ALERT_DINGTALK_SECRET', env.TICKETFLOW_ALERT_DINGTALK_SECRET, dingTalkHookProblem, 'DingTalk robot'),
+    sentryDsn: dsn,
+    imCallsPerMonth: calls > 0 ? calls : undefined,
   };
 }
 

@@ -7,7 +7,7 @@ import { EventInbox } from './intake/inbox.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LarkApi } from './providers/lark/api.ts';
-import { larkProvider } from './providers/lark/provider.ts';
+import { defaultApprovalAppLink, larkProvider } from './providers/lark/provider.ts';
 import { DingTalkApi } from './providers/dingtalk/api.ts';
 import { dingTalkProvider } from './providers/dingtalk/provider.ts';
 import type { JobDeps } from './jobs/deps.ts';
@@ -15,6 +15,8 @@ import type { LarkSimulator } from './providers/lark/simulator/server.ts';
 import type { ExampleService } from './examples/example-service.ts';
 import { LarkSubscriber } from './providers/lark/subscriber.ts';
 import { ImHealth } from './providers/im-health.ts';
+import { ImUsage } from './providers/im-usage.ts';
+import { startAlarms } from './alarms/start.ts';
 import { definitionCode, PipelineRegistry } from './registry/registry.ts';
 import { startSandbox } from './sandbox/sandbox.ts';
 import { createPool, migrate } from './store/database.ts';
@@ -26,6 +28,7 @@ import type { DefinitionApis } from './doctor/definitions.ts';
 import { Outbox } from './effects/outbox.ts';
 import { startJobWorker, taskHandlers } from './jobs/worker.ts';
 import { Tickets } from './tickets/tickets.ts';
+import { StateEvents } from './state-events/state-events.ts';
 import type { PipelineVersions } from './registry/versions.ts';
 
 export interface Runtime {
@@ -87,7 +90,14 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     });
     const secretOf = (name: string) => (sandbox ? sandbox.secret(name) : env[name]);
 
-    const imHealth = new ImHealth(log, metrics);
+    // Alarms (README, "Alarms"): built before anything that raises them, stopped after everything that does.
+    const running = await startAlarms(config, { pool, log, metrics });
+    cleanup.push(() => running.stop());
+    const alarms = running.alarms;
+    const imUsage = new ImUsage({ pool, log, alarms, threshold: config.alarms.imCallsPerMonth });
+    imUsage.start();
+    cleanup.push(() => imUsage.stop());
+    const imHealth = new ImHealth(log, metrics, { alarms, usage: imUsage });
     // A DingTalk-only deployment has no Lark: no client, no subscriptions, and its callback route answers 404.
     const lark = config.lark.enabled ? new LarkApi({ appId: config.lark.appId, appSecret: config.lark.appSecret, baseUrl: config.lark.baseUrl, log, observer: imHealth.observer('lark') }) : undefined;
     const subscriber = lark && new LarkSubscriber(lark, log, metrics);
@@ -100,6 +110,7 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
       log,
       metrics,
       env: secretOf,
+      alarms,
       onLive(live) {
         const larkPipelines = live.filter((p) => p.pipeline.provider.type === 'lark');
         sandbox?.define(larkPipelines.map((p) => p.pipeline));
@@ -110,25 +121,28 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     await registry.start();
     cleanup.push(() => registry.stop());
 
-    const providers: JobDeps['providers'] = lark ? { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant', config.lark.ratePerMinute) } : {};
+    const providers: JobDeps['providers'] = lark ? { lark: larkProvider(lark, config.lark.assistantUserId ?? 'ticketflow-assistant', config.lark.ratePerMinute, config.lark.approvalAppLink ?? defaultApprovalAppLink(config.lark.baseUrl)) } : {};
     const definitionApis: DefinitionApis = lark ? { lark: { api: lark, assistantUserId: config.lark.assistantUserId ?? 'ticketflow-assistant' } } : {};
     if (config.dingtalk) {
       const dingTalkApi = new DingTalkApi({ appKey: config.dingtalk.appKey, appSecret: config.dingtalk.appSecret, apiBaseUrl: config.dingtalk.apiBaseUrl, oapiBaseUrl: config.dingtalk.oapiBaseUrl, observer: imHealth.observer('dingtalk') });
-      providers.dingtalk = dingTalkProvider(dingTalkApi, config.dingtalk.assistantUserId);
+      providers.dingtalk = dingTalkProvider(dingTalkApi, config.dingtalk.assistantUserId, { agentId: config.dingtalk.agentId });
       definitionApis.dingtalk = { api: dingTalkApi, assistantUserId: config.dingtalk.assistantUserId };
     }
     const outbox = new Outbox(pool, log, { outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }), backlog: (size) => metrics.effectsBacklog.set(size) });
     // The drift watch reads definitions with the runtime's own clients (sandbox: the simulator), so its calls count
     // against the IM budget like every other; its checks run as jobs, its verdicts live in PostgreSQL.
-    definitions = new DefinitionWatch({ pool, log, metrics, registry, apis: definitionApis, outbox, intervalMs: config.driftCheckIntervalMs });
+    definitions = new DefinitionWatch({ pool, log, metrics, registry, apis: definitionApis, outbox, intervalMs: config.driftCheckIntervalMs, alarms });
     const watch = definitions;
     cleanup.push(async () => watch.stop());
     await watch.live(registry.pipelines());
     watch.start();
-    const tickets = new Tickets(pool, outbox, metrics, { log, consoleUrl: config.publicUrl });
+    // State-change events: every change of state commits its deliveries to the pipeline's events_url and to
+    // TICKETFLOW_EVENTS_URL (README, "State-change events").
+    const stateEvents = new StateEvents({ config, pool, metrics, versions: registry.versions, outbox });
+    const tickets = new Tickets(pool, outbox, metrics, { log, consoleUrl: config.publicUrl, alarms }, stateEvents.destinations);
     const checkSettled = new CheckSettled(pool, log);
     cleanup.push(() => checkSettled.stop());
-    const deps: JobDeps = { config, pool, log, metrics, registry, versions: registry.versions, providers, tickets, outbox, secret: secretOf, definitions };
+    const deps: JobDeps = { config, pool, log, metrics, registry, versions: registry.versions, providers, tickets, outbox, secret: secretOf, definitions, alarms };
     // TICKETFLOW_WORKER_CONCURRENCY=0: a replica that takes events and serves the console and API, and leaves
     // every effect to the job queue, for the replicas that run work.
     if (config.workerConcurrency > 0) {
@@ -151,7 +165,7 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
     }
 
     const lifecycle = { draining: false };
-    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth, definitions });
+    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth, definitions, alarms, stateEvents });
     server.serve(app.callback());
     const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     sandbox?.pushTo(url0);

@@ -9,8 +9,15 @@ export interface Alarm {
   title: string;
   /** A few lines of detail. */
   text: string;
-  /** Where an operator acts: a console URL. */
+  /**
+   * Where an operator acts: a console URL. A path (`/tickets/tk_…`, `/pipelines/<name>`) is made absolute with the
+   * console's address (PUBLIC_URL); without a link the alarm points at the dashboard.
+   */
   link?: string;
+  /** The pipeline it concerns, when one: a tag in Sentry, and named in a storm's summary. */
+  pipeline?: string;
+  /** The error itself, for an unexpected error: Sentry receives it with its stack (captureException). */
+  error?: unknown;
 }
 
 /** Sends alarms to the configured channels. Never throws and never waits: an alarm must not fail the work that raised it. */

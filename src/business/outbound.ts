@@ -7,10 +7,10 @@ import { hostAllowed } from './allowed-hosts.ts';
 import { exampleRoute } from './example-hosts.ts';
 
 /**
- * The one door for every outbound request to a business URL (stage endpoints, options sources, notify URLs):
- * the host must be allowed (TICKETFLOW_ALLOWED_HOSTS, when set), the address it resolves to must not be a
- * link-local or cloud metadata address unless listed explicitly, redirects are never followed, and the reply is
- * refused as soon as it grows past its limit, while it is read.
+ * The one door for every outbound request to a business URL (stage endpoints, options sources, notify URLs,
+ * state-change events): the host must be allowed (TICKETFLOW_ALLOWED_HOSTS, when set), the address it resolves to
+ * must not be a link-local or cloud metadata address unless listed explicitly, redirects are never followed, and
+ * the reply is refused as soon as it grows past its limit, while it is read.
  */
 export interface OutboundPolicy {
   allowedHosts?: readonly string[];

@@ -131,6 +131,19 @@ describe('scripts/plan-comment.mjs upserts one pull-request comment', () => {
     assert.equal(github.comments.find((c) => c.id === 500)!.body, `${MARKER}\nanother pull request's plan`);
   });
 
+  test("a marked comment by another bot (any GitHub App a pull request can trigger) is never taken for the plan's", async () => {
+    // Patching it would fail (403) on every push, and the plan comment would never be posted.
+    github.comments.push({ id: 600, issue: 11, body: `${MARKER}\nechoed by another app`, user: { login: 'echo-app[bot]', type: 'Bot' }, html_url: '' });
+    await writeFile(join(dir, 'other-bot.json'), JSON.stringify({ pull_request: { number: 11 } }));
+    await plan('eleven');
+    github.requests = [];
+    const r = await run([join(dir, 'plan.md')], { ...env, GITHUB_EVENT_PATH: join(dir, 'other-bot.json') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /plan comment created/);
+    assert.deepEqual(github.requests.map((q) => q.method), ['GET', 'POST']);
+    assert.equal(github.comments.find((c) => c.id === 600)!.body, `${MARKER}\nechoed by another app`);
+  });
+
   test('a read-only token (a pull request from a fork) gets a warning and exit 0: the job summary still has the plan', async () => {
     await writeFile(join(dir, 'fork.json'), JSON.stringify({ pull_request: { number: 9 } }));
     github.readOnly = true;

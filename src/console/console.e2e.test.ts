@@ -187,7 +187,7 @@ describe('operator console in headless Chromium', { skip }, () => {
     const id = await stuckTicket();
     for (const [width, height] of [[1280, 800], [390, 844]] as const) {
       const page = await signIn('olivia', { width, height, locale: width < 500 ? 'zh-CN' : 'en-US' });
-      for (const path of ['/', '/tickets', `/tickets/${id}`, '/pipelines', '/pipelines/admin-permission?a=1&b=1']) {
+      for (const path of ['/', '/tickets', `/tickets/${id}`, '/pipelines', '/pipelines/admin-permission?a=1&b=1', '/events']) {
         await page.goto(`${base()}${path}`);
         const [scroll, client] = await page.evaluate(() => [Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), document.documentElement.clientWidth]);
         assert.ok(scroll <= client, `${path} at ${width} px: the page is ${scroll} px wide`);

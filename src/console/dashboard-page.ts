@@ -20,6 +20,8 @@ export interface DashboardData {
   durationTickets: number;
   /** Pipelines whose IM definition drifted (the drift watch), shown above everything. */
   drifts?: readonly Drift[];
+  /** Tickets escalated and still in approval (the human step), linked to exactly that list. */
+  escalated?: number;
 }
 
 export type Outcome = 'completed' | 'rejected' | 'failed' | 'canceled' | 'open';
@@ -36,7 +38,8 @@ export function outcomeOf(state: string): Outcome {
   if (state === 'completed') return 'completed';
   if (state === 'rejected_by_check' || state === 'rejected_by_approver' || state === 'rejected_by_operator') return 'rejected';
   if (state === 'execute_failed') return 'failed';
-  if (state === 'canceled') return 'canceled';
+  // An expired ticket ended undecided, as a canceled one did: drawn with them.
+  if (state === 'canceled' || state === 'expired') return 'canceled';
   return 'open';
 }
 
@@ -73,7 +76,8 @@ export function dashboardPage(c: PageContext, d: DashboardData): string {
     c,
     t(lang, 'dashboard'),
     html`${driftBanners(lang, d.drifts ?? [])}<section class="cards"><div class="card" id="by-state"><h2>${t(lang, 'byState')}</h2>${Object.keys(d.stats.byState).length ? counts(d.stats.byState, (s) => `/tickets?state=${s}`) : html`<p>${t(lang, 'none')}</p>`}</div>
-    <div class="card" id="failures"><h2>${t(lang, 'failures24h')}</h2><p class="muted">${t(lang, 'failuresNote')}</p>${Object.keys(d.stats.failures24h).length ? counts(d.stats.failures24h, (s) => `/tickets?${new URLSearchParams({ state: s, entered_since: d.stats.failuresSince })}`) : html`<p>${t(lang, 'none')}</p>`}</div></section>
+    <div class="card" id="failures"><h2>${t(lang, 'failures24h')}</h2><p class="muted">${t(lang, 'failuresNote')}</p>${Object.keys(d.stats.failures24h).length ? counts(d.stats.failures24h, (s) => `/tickets?${new URLSearchParams({ state: s, entered_since: d.stats.failuresSince })}`) : html`<p>${t(lang, 'none')}</p>`}</div>
+    <div class="card" id="escalated"><h2>${t(lang, 'escalatedWaiting')}</h2><p class="muted">${t(lang, 'escalatedNote')}</p><p><a href="/tickets?state=in_approval&amp;escalated=1" class="count-link" data-count="${d.escalated ?? 0}"><span class="badge escalated">${t(lang, 'escalated')}</span> ${d.escalated ?? 0}</a></p></div></section>
     <section class="cards"><figure class="card" id="per-day" data-offset="${d.offsetMinutes ?? ''}"><h2>${t(lang, 'ticketsPerDay')}</h2><p class="range">${range.map((r, i) => html`${i ? ' · ' : ''}${r}`)}</p>
     ${stackedBarChart(days, series, { title: `${t(lang, 'ticketsPerDay')}, ${t(lang, 'lastDays', { n: d.days })}`, empty: t(lang, 'noTicketsInPeriod') })}
     <figcaption class="muted">${t(lang, 'daysIn', { zone })}</figcaption></figure>

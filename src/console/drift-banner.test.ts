@@ -13,6 +13,7 @@ const drift = (paused: boolean) => ({
   checkedAt: new Date('2026-11-20T09:00:00Z'),
   paused,
   onDrift: paused ? ('pause' as const) : ('warn' as const),
+  liveVersion: 3,
 });
 
 test('the drift banner, in English and Chinese: the pipeline, its IM definition, since when, paused or not, each finding with its remedy', () => {
@@ -26,4 +27,13 @@ test('the drift banner, in English and Chinese: the pipeline, its IM definition,
   assert.match(zh, /流水线 clouddm-data-change 与它在钉钉的审批定义 PROC-1 不再一致：自 <time[^>]*>2026-11-20 08:00:00 UTC<\/time> 起（检查的版本 v3）/);
   assert.match(zh, /仅告警（on_drift: warn）：工单照常进行。/);
   assert.match(zh, /修复：rename the widget back/);
+});
+
+test("a pausing pipeline whose live version is not the one found drifted says so, not 'warning only'", () => {
+  // v3 drifted; v4 went live and its own check has not found a drift (yet): its tickets are not refused.
+  const en = driftBanner('en', { ...drift(false), onDrift: 'pause', liveVersion: 4 }).text;
+  assert.match(en, /data-paused="false"/);
+  assert.doesNotMatch(en, /Warning only/);
+  assert.match(en, /v4 is live and was not found drifted: its tickets are not refused \(on_drift: pause applies once a check of v4 finds a drift\)/);
+  assert.match(driftBanner('zh', { ...drift(false), onDrift: 'pause', liveVersion: 4 }).text, /当前上线的 v4/);
 });

@@ -12,7 +12,7 @@ export function driftBanner(lang: Lang, d: Drift): Html {
   const [before, after] = t(lang, 'driftTitle', { pipeline: d.pipeline, im: imName(lang, d.provider), code: d.definitionCode, version: d.version }).split('{since}');
   return html`<div class="banner drift${d.paused ? ' paused' : ''}" id="drift-${d.pipeline}" data-pipeline="${d.pipeline}" data-paused="${String(d.paused)}" role="alert">
   <p><strong>${before}${timeTag(d.since)}${after}</strong></p>
-  <p>${t(lang, d.paused ? 'driftPaused' : 'driftWarn')}</p>
+  <p>${d.paused ? t(lang, 'driftPaused') : d.onDrift === 'pause' ? t(lang, 'driftOtherVersion', { live: d.liveVersion }) : t(lang, 'driftWarn')}</p>
   <ul>${d.findings.map((f) => html`<li>${f.problem}<br><span class="remedy">${t(lang, 'driftRemedy')}${f.remedy}</span></li>`)}</ul></div>`;
 }
 

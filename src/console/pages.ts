@@ -18,7 +18,7 @@ export interface PageContext {
 /** The frame of every console page: navigation, language switch, the sandbox banner. */
 export function layout(c: PageContext, title: string, body: Html): string {
   const nav = c.principal
-    ? html`<nav><a href="/">${t(c.lang, 'dashboard')}</a><a href="/pipelines">${t(c.lang, 'pipelines')}</a><a href="/tickets">${t(c.lang, 'tickets')}</a>${c.sandbox ? html`<a href="/playground" id="nav-playground">${t(c.lang, 'playground')}</a><a href="/sandbox" id="nav-sandbox">${t(c.lang, 'sandboxPage')}</a>` : ''}
+    ? html`<nav><a href="/">${t(c.lang, 'dashboard')}</a><a href="/pipelines">${t(c.lang, 'pipelines')}</a><a href="/tickets">${t(c.lang, 'tickets')}</a><a href="/events" id="nav-events">${t(c.lang, 'stateEvents')}</a>${c.sandbox ? html`<a href="/playground" id="nav-playground">${t(c.lang, 'playground')}</a><a href="/sandbox" id="nav-sandbox">${t(c.lang, 'sandboxPage')}</a>` : ''}
       <span class="who">${c.principal.name ?? c.principal.id} · ${t(c.lang, c.principal.role === 'operator' ? 'roleOperator' : 'roleViewer')}</span>
       <a href="${languageSwitch(c)}" id="language">${t(c.lang, 'language')}</a>
       <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="${c.principal.csrf ?? ''}"><button>${t(c.lang, 'signOut')}</button></form></nav>`
@@ -107,6 +107,8 @@ export interface TicketRow {
   applicant: { user_id: string };
   provider: { instance_code: string };
   created_at: Date;
+  /** When the ticket was escalated (the human step's flag), if it was. */
+  escalated_at?: Date | string | null;
 }
 
 export function ticketsPage(c: PageContext, tickets: TicketRow[], filters: Record<string, string | undefined>, states: readonly string[], pipelines: string[], nextUrl?: string, drifts: readonly Drift[] = []): string {
@@ -121,11 +123,12 @@ export function ticketsPage(c: PageContext, tickets: TicketRow[], filters: Recor
     <label>${t(c.lang, 'pipelines')} ${sel('pipeline', pipelines)}</label><label>${t(c.lang, 'state')} ${sel('state', states, (s) => stateName(c.lang, s))}</label>
     <label>${t(c.lang, 'applicant')} <input name="applicant" value="${filters.applicant ?? ''}"></label>
     <label>${t(c.lang, 'from')} <input type="date" name="from" value="${filters.from ?? ''}"></label><label>${t(c.lang, 'to')} <input type="date" name="to" value="${filters.to ?? ''}"></label>
+<label><input type="checkbox" name="escalated" value="1" id="filter-escalated" ${filters.escalated === '1' ? html`checked` : ''}> ${t(c.lang, 'escalatedOnly')}</label>
     ${filters.entered_since ? html`<input type="hidden" name="entered_since" value="${filters.entered_since}">` : ''}
     <button>${t(c.lang, 'filter')}</button></form>
     ${filters.entered_since ? html`<p class="chip" id="entered-since">${enteredSince(c.lang, filters.entered_since)} · <a href="${without('entered_since')}">${t(c.lang, 'showAll')}</a></p>` : ''}
     ${tickets.length === 0 ? html`<p>${t(c.lang, 'empty')}</p>` : html`<div class="scroll"><table class="tickets"><tr><th>ID</th><th>${t(c.lang, 'pipelines')}</th><th>${t(c.lang, 'state')}</th><th>${t(c.lang, 'applicant')}</th><th>${t(c.lang, 'created')}</th></tr>
-    ${tickets.map((tk) => html`<tr><td><a href="/tickets/${tk.id}">${tk.id}</a></td><td data-label="${t(c.lang, 'pipelines')}">${tk.pipeline.name} v${tk.pipeline.version}</td><td><span class="state ${tk.state}" title="${tk.state}">${stateName(c.lang, tk.state)}</span></td><td data-label="${t(c.lang, 'applicant')}">${tk.applicant.user_id}</td><td data-label="${t(c.lang, 'created')}">${timeTag(tk.created_at)}</td></tr>`)}</table></div>`}
+    ${tickets.map((tk) => html`<tr><td><a href="/tickets/${tk.id}">${tk.id}</a></td><td data-label="${t(c.lang, 'pipelines')}">${tk.pipeline.name} v${tk.pipeline.version}</td><td><span class="state ${tk.state}" title="${tk.state}">${stateName(c.lang, tk.state)}</span>${tk.escalated_at ? html` <span class="badge escalated" title="escalated_at">${t(c.lang, 'escalated')}</span>` : ''}</td><td data-label="${t(c.lang, 'applicant')}">${tk.applicant.user_id}</td><td data-label="${t(c.lang, 'created')}">${timeTag(tk.created_at)}</td></tr>`)}</table></div>`}
     ${nextUrl ? html`<p><a id="next-page" href="${nextUrl}">${t(c.lang, 'next')} →</a></p>` : ''}`,
   );
 }

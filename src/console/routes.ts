@@ -15,6 +15,7 @@ import { pipelineVersionsOf } from '../store/sql/pipeline-versions-of.ts';
 import { ticketHistory } from '../store/sql/ticket-history.ts';
 import { stageDurations } from '../store/sql/stage-durations.ts';
 import { ticketStats } from '../store/sql/ticket-stats.ts';
+import { escalatedCounts } from '../store/sql/escalated-counts.ts';
 import { ticketsPerDay } from '../store/sql/tickets-per-day.ts';
 import { roleOf, SESSION_COOKIE } from './auth.ts';
 import { pickLang, t } from './i18n.ts';
@@ -22,6 +23,8 @@ import { playgroundRoutes } from './playground.ts';
 import { sandboxRoutes } from './sandbox-page.ts';
 import { pipelinePage, pipelinesPage, signInPage, ticketsPage, type PageContext } from './pages.ts';
 import { dashboardPage } from './dashboard-page.ts';
+import { eventsPage } from './events-page.ts';
+import { hostOf } from '../state-events/event.ts';
 import { ticketPage, type TicketView } from './ticket-page.ts';
 import { cursor, date, queryParams } from '../http/query.ts';
 import { readJsonBounded } from '../security/bounded-body.ts';
@@ -145,8 +148,8 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
     const tz = Number(ctx.cookies.get('tf_tz'));
     const offsetMinutes = ctx.cookies.get('tf_tz') && Number.isInteger(tz) && Math.abs(tz) <= 840 ? tz : undefined;
     const durationTickets = 2_000;
-    const [stats, perDay, durations, drifted] = await Promise.all([ticketStats(pool), ticketsPerDay(pool, days, offsetMinutes ?? 0), stageDurations(pool, days, durationTickets), drifts()]);
-    ctx.body = dashboardPage(page(ctx), { stats, days, offsetMinutes, perDay, durations, durationTickets, drifts: drifted });
+    const [stats, perDay, durations, drifted, escalated] = await Promise.all([ticketStats(pool), ticketsPerDay(pool, days, offsetMinutes ?? 0), stageDurations(pool, days, durationTickets), drifts(), escalatedCounts(pool)]);
+    ctx.body = dashboardPage(page(ctx), { stats, days, offsetMinutes, perDay, durations, durationTickets, drifts: drifted, escalated: Object.values(escalated).reduce((a, b) => a + b, 0) });
   });
 
   router.get('/pipelines', signedIn, async (ctx) => {
@@ -181,9 +184,9 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
   router.get('/tickets', signedIn, async (ctx) => {
     // Read as the admin API reads it: a repeated parameter, a NUL, a foreign cursor or an impossible date is a 400.
     const q = queryParams(ctx);
-    const filters = { q: q.q?.trim() || undefined, pipeline: q.pipeline || undefined, state: (ticketStates as readonly string[]).includes(q.state ?? '') ? q.state : undefined, applicant: q.applicant || undefined, from: q.from || undefined, to: q.to || undefined, entered_since: q.entered_since || undefined };
+    const filters = { q: q.q?.trim() || undefined, pipeline: q.pipeline || undefined, state: (ticketStates as readonly string[]).includes(q.state ?? '') ? q.state : undefined, applicant: q.applicant || undefined, from: q.from || undefined, to: q.to || undefined, entered_since: q.entered_since || undefined, escalated: q.escalated === '1' ? '1' : undefined };
     const to = date(filters.to, 'to');
-    const result = await listTickets(pool, { ...filters, from: date(filters.from, 'from'), to: to && new Date(to.getTime() + 86_400_000), enteredSince: date(filters.entered_since, 'entered_since'), after: cursor(q.cursor), limit: 50 });
+    const result = await listTickets(pool, { ...filters, from: date(filters.from, 'from'), to: to && new Date(to.getTime() + 86_400_000), enteredSince: date(filters.entered_since, 'entered_since'), escalated: filters.escalated === '1', after: cursor(q.cursor), limit: 50 });
     const next = result.next ? `/tickets?${new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: Buffer.from(JSON.stringify(result.next)).toString('base64url') } as Record<string, string>)}` : undefined;
     const drifted = (await drifts()).filter((d) => !filters.pipeline || d.pipeline === filters.pipeline);
     ctx.body = ticketsPage(page(ctx), result.tickets.map(summary), filters, ticketStates, registry.pipelines().map((p) => p.name), next, drifted);
@@ -199,6 +202,13 @@ export function consoleRoutes(router: Router, deps: AppDeps, sessions: SessionSt
     // The pinned version names the fields and their options; a version that cannot be read leaves them as they are.
     const [history, pipeline] = await Promise.all([ticketHistory(pool, ticket.id), deps.versions.get(ticket.pipeline.name, ticket.pipeline.version).catch(() => undefined)]);
     ctx.body = ticketPage(page(ctx), summary(ticket) as TicketView, pipeline, history.audit, history.calls);
+  });
+
+  // State-change events: destinations (hosts only) and dead letters, with redeliver for operators.
+  router.get('/events', signedIn, async (ctx) => {
+    const dead = (await deps.stateEvents?.deadLetters()) ?? [];
+    const pipelines = registry.pipelines().filter((p) => p.pipeline.events_url).map((p) => ({ name: p.name, host: hostOf(p.pipeline.events_url) ?? null }));
+    ctx.body = eventsPage(page(ctx), { runtimeHost: deps.stateEvents?.runtimeHost, pipelines, dead });
   });
 
   playgroundRoutes(router, deps, { signedIn, page });

@@ -1,7 +1,7 @@
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { fieldViews } from './field-view.ts';
 import { formatDuration, timeTag } from './format.ts';
-import { html } from './html.ts';
+import { html, type Html } from './html.ts';
 import { stateName, t, type Lang, type MessageKey } from './i18n.ts';
 import { layout, type PageContext, type TicketRow } from './pages.ts';
 import { imName, timeline, type AuditEntry, type CallRecord } from './timeline.ts';
@@ -39,10 +39,11 @@ export function ticketPage(c: PageContext, ticket: TicketView, pipeline: Pipelin
   return layout(
     c,
     ticket.id,
-    html`<p class="ticket-head"><span class="state ${ticket.state}" id="ticket-state" data-state="${ticket.state}" title="${ticket.state}">${stateName(lang, ticket.state)}</span>${stage}
+    html`<p class="ticket-head"><span class="state ${ticket.state}" id="ticket-state" data-state="${ticket.state}" title="${ticket.state}">${stateName(lang, ticket.state)}</span>${ticket.escalated_at ? html` <span class="badge escalated" id="ticket-escalated" title="escalated_at">${t(lang, 'escalated')}</span>` : ''}${stage}
     · ${t(lang, 'applicant')}: ${ticket.applicant.user_id} · ${t(lang, 'created')}: ${timeTag(ticket.created_at)}
     · ${t(lang, 'pinned')}: <a href="/pipelines/${ticket.pipeline.name}">${ticket.pipeline.name} v${ticket.pipeline.version}</a>
     · ${im} ${t(lang, 'instance')}: <code>${ticket.provider.instance_code}</code></p>
+    ${ticket.escalated_at ? html`<p class="notice" id="escalated-since">${escalatedSince(lang, ticket.escalated_at)}</p>` : ''}
     ${rejectable.includes(ticket.state) ? html`<section class="actions"><h2>${t(lang, 'actions')}</h2>${actions}</section>` : ''}
     <h2>${t(lang, 'fields')}</h2><div class="scroll"><table class="fields"><tr><th>${t(lang, 'field')}</th><th>${t(lang, 'value')}</th></tr>${fieldViews(ticket.fields, pipeline?.fields, lang).map(
       (f) => html`<tr><td><span title="${f.name}">${f.label}</span>${f.description ? html`<div class="muted small">${f.description}</div>` : ''}</td><td>${f.value}</td></tr>`,
@@ -54,13 +55,19 @@ export function ticketPage(c: PageContext, ticket: TicketView, pipeline: Pipelin
       <details class="raw"><summary>${t(lang, 'rawJson')}</summary><pre>${JSON.stringify(i.entry, null, 2)}</pre></details></li>`,
     )}</ol>
     <h2>${t(lang, 'calls')}</h2>${calls.map(
-      (call) => html`<details class="call"><summary>${timeTag(call.at, 'millisecond')} · ${call.target === 'business' ? t(lang, 'callBusiness') : imName(lang, call.target)} · ${call.stage ? `${t(lang, call.stage === 'execute' ? 'executeWord' : 'checkWord')} ` : ''}${actionName(lang, call.action)} · ${t(lang, 'callAttempt', { n: call.attempt })} · ${call.status === null ? '—' : `HTTP ${call.status}`} · ${formatDuration(call.latency_ms, lang)}${call.error && call.error !== `HTTP ${call.status}` ? html` · <span class="error">${call.error}</span>` : ''}</summary>
+      (call) => html`<details class="call"><summary>${timeTag(call.at, 'millisecond')} · ${call.target === 'business' ? t(lang, 'callBusiness') : call.target === 'events' ? t(lang, 'callEvents') : imName(lang, call.target)} · ${call.stage ? `${t(lang, call.stage === 'execute' ? 'executeWord' : 'checkWord')} ` : ''}${actionName(lang, call.action)} · ${t(lang, 'callAttempt', { n: call.attempt })} · ${call.status === null ? '—' : `HTTP ${call.status}`} · ${formatDuration(call.latency_ms, lang)}${call.error && call.error !== `HTTP ${call.status}` ? html` · <span class="error">${call.error}</span>` : ''}</summary>
       <h3>${t(lang, 'request')}</h3><pre>${JSON.stringify(call.request, null, 2)}</pre><h3>${t(lang, 'response')}</h3><pre>${JSON.stringify(call.response, null, 2)}</pre></details>`,
     )}`,
   );
 }
 
 function actionName(lang: Lang, action: string): string {
-  const keys: Record<string, MessageKey> = { call: 'actCall', 'call (async)': 'actCallAsync', 'task approve': 'actTaskApprove', 'task reject': 'actTaskReject', comment: 'actComment', notify: 'actNotify', 'create instance': 'actCreate' };
+  const keys: Record<string, MessageKey> = { call: 'actCall', 'call (async)': 'actCallAsync', 'task approve': 'actTaskApprove', 'task reject': 'actTaskReject', comment: 'actComment', notify: 'actNotify', 'create instance': 'actCreate', event: 'actEvent', remind: 'actRemind', 'end instance': 'actEndInstance' };
   return keys[action] ? t(lang, keys[action]!) : action;
+}
+
+/** "Escalated since <time>: …", the time in the reader's zone (static/console.js). */
+function escalatedSince(lang: Lang, at: Date | string): Html {
+  const [before, after] = t(lang, 'escalatedSince').split('{time}');
+  return html`${before}${timeTag(at)}${after}`;
 }

@@ -1,3 +1,4 @@
+import { durationWords } from '../engine/human-step.ts';
 import { retryDelayMs } from '../engine/machine.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { formatDuration } from './format.ts';
@@ -76,6 +77,7 @@ function sentence(e: AuditEntry, calls: CallRecord[], c: TimelineContext): { tex
     case 'assistant_task_pending': {
       if (effects.includes('call_business')) return { text: say(stage === 'execute' ? 'tlTaskExecute' : 'tlTaskCheck'), tone: 'info' };
       if (e.to_state === 'rejected_by_check') return { text: say(d.paused === true ? 'tlTaskPaused' : 'tlTaskFormRefused'), tone: 'bad' };
+      if (e.to_state === 'expired' && effects.includes('decide_task')) return { text: say('tlExpiredRefused', { im, stage: stageWord }), tone: 'bad' };
       if (effects.includes('decide_task')) return { text: say('tlTaskAgain', { stage: stageWord }), tone: 'info' };
       return { text: say('tlTaskSeen', { stage: stageWord }), tone: 'info' };
     }
@@ -128,6 +130,32 @@ function sentence(e: AuditEntry, calls: CallRecord[], c: TimelineContext): { tex
       const keys: Record<string, MessageKey> = { APPROVED: 'tlImApproved', REJECTED: 'tlImRejected', PENDING: 'tlImPending', TRANSFERRED: 'tlImTransferred' };
       return { text: keys[status] ? say(keys[status]!, { im, user }) : say('tlImOther', { im, user, status }), tone: status === 'APPROVED' ? 'good' : status === 'REJECTED' ? 'bad' : status === 'PENDING' ? 'wait' : 'info' };
     }
+    // The human step (the pipeline's `approval` block).
+    case 'approval_reminder':
+      return { text: say('tlReminder'), tone: 'wait' };
+    case 'approvers_reminded': {
+      const users = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : str((x as { userId?: unknown }).userId))).join(', ') : '');
+      const parts: string[] = [];
+      if (users(d.sent)) parts.push(say('tlReminded', { im, users: users(d.sent), n: str(d.reminder) }));
+      if (users(d.refused)) parts.push(say('tlRemindRefused', { im, users: users(d.refused) }));
+      if (users(d.failed)) parts.push(say('tlRemindFailed', { users: users(d.failed), error: str(d.error) }));
+      return { text: parts.join('; '), tone: users(d.sent) && !users(d.refused) && !users(d.failed) ? 'info' : 'bad' };
+    }
+    case 'reminder_not_sent':
+      return { text: say('tlReminderNotSent', { n: str(d.reminder), reason: str(d.reason) }), tone: 'bad' };
+    case 'approval_escalated':
+      return { text: say('tlEscalated', { after: durationWords(c.pipeline?.approval?.escalate_after ?? '', lang) }), tone: 'bad' };
+    case 'approval_expired':
+      return { text: say('tlExpired', { after: durationWords(c.pipeline?.approval?.expire_after ?? '', lang) }), tone: 'bad' };
+    case 'instance_ended':
+      return { text: say('tlInstanceEnded', { im, how: say(d.how === 'withdrawn' ? 'howWithdrawn' : 'howTerminated') }), tone: 'info' };
+    case 'instance_not_ended':
+      return { text: say('tlInstanceNotEnded', { im, error: str(d.error) }), tone: 'bad' };
+    case 'expiry_comment_failed':
+      return { text: say('tlExpiryCommentFailed', { error: str(d.error) }), tone: 'bad' };
+    // State-change events: an operator put a ticket's dead events back in order (console's Events page).
+    case 'events_redelivered':
+      return { text: say('tlEventsRedelivered', { actor: operator, n: str(d.events), destination: say(d.destination === 'runtime' ? 'seDestRuntime' : 'seDestPipeline') }), tone: 'info' };
     default:
       return { text: say('tlUnknown', { event: e.event }), tone: 'info' };
   }

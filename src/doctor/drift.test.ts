@@ -21,11 +21,20 @@ const pipeline = (onDrift?: 'warn' | 'pause') =>
 const finding = (problem: string) => ({ problem, remedy: `fix ${problem}` });
 
 test('paused only while the last verdict is a drift and the pipeline says on_drift: pause', () => {
-  assert.equal(pausedBy({ status: 'drift' }, pipeline('pause')), true);
-  assert.equal(pausedBy({ status: 'drift' }, pipeline('warn')), false);
-  assert.equal(pausedBy({ status: 'drift' }, pipeline()), false, 'warn is the default');
-  assert.equal(pausedBy({ status: 'match' }, pipeline('pause')), false);
+  assert.equal(pausedBy({ status: 'drift', version: 1 }, pipeline('pause')), true);
+  assert.equal(pausedBy({ status: 'drift', version: 1 }, pipeline('warn')), false);
+  assert.equal(pausedBy({ status: 'drift', version: 1 }, pipeline()), false, 'warn is the default');
+  assert.equal(pausedBy({ status: 'match', version: 1 }, pipeline('pause')), false);
   assert.equal(pausedBy(undefined, pipeline('pause')), false, 'never checked (or never readable): not paused');
+});
+
+test("a drift of another version does not pause this one: the verdict is about the version it checked", () => {
+  // v1 drifted and paused; v2 (which may fix the pipeline side, or name another definition) is not judged by it,
+  // also while its own check is skipped (a managed DingTalk form before apply) or cannot read the definition.
+  const v2 = { ...pipeline('pause'), metadata: { name: 'p', version: 2, owner: 'o' } } as Pipeline;
+  assert.equal(pausedBy({ status: 'drift', version: 1 }, v2), false);
+  assert.equal(pausedBy({ status: 'drift', version: 2 }, v2), true);
+  assert.equal(pausedBy({ status: 'drift', version: 2 }, pipeline('pause')), false, 'a ticket pinned to v1 is not judged by v2');
 });
 
 test('what a verdict changes: a drift starts, changes its findings, clears; the same drift again says nothing', () => {

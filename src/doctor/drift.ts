@@ -14,11 +14,13 @@ export interface DriftVerdict {
 
 /**
  * Whether new tickets of `pipeline` are refused at the check node: the last verdict on its definition is a drift
- * and the pipeline says `on_drift: pause`. An unchecked or unreadable definition never pauses (the last verdict
- * stands); the pause lifts with the first check that finds a match.
+ * of this very version and the pipeline says `on_drift: pause`. An unchecked version never pauses — also one whose
+ * definition cannot be read or whose check is skipped while the stored verdict is an older version's (which may
+ * name another definition, or be what the new version fixed); an unreadable definition leaves the last verdict of
+ * the same version standing. The pause lifts with the first check that finds a match.
  */
-export function pausedBy(verdict: Pick<DriftVerdict, 'status'> | undefined, pipeline: Pick<Pipeline, 'on_drift'>): boolean {
-  return verdict?.status === 'drift' && pipeline.on_drift === 'pause';
+export function pausedBy(verdict: (Pick<DriftVerdict, 'status'> & { version: number }) | undefined, pipeline: Pick<Pipeline, 'on_drift'> & { metadata: Pick<Pipeline['metadata'], 'version'> }): boolean {
+  return verdict?.status === 'drift' && verdict.version === pipeline.metadata.version && pipeline.on_drift === 'pause';
 }
 
 /** What a verdict changes: a drift `started`, its findings `changed`, it `cleared`, or nothing to say. */

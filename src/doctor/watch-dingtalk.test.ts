@@ -3,12 +3,11 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../log.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from '../providers/dingtalk/simulator/server.ts';
-import { dingTalkEnv } from '../testing/dingtalk.ts';
+import { cloudDmProcess, dingTalkEnv } from '../testing/dingtalk.ts';
 import { until } from '../testing/flow.ts';
 import { startStack, type TestStack } from '../testing/runtime.ts';
 
 const PROCESS = 'PROC-CLOUDDM-DATA-CHANGE';
-const labels = ['工单类型', '工单标题', '备注信息', '关联实例', '关联实例信息', '实例类型', '关联库', '预计影响行数', '分析的SQL数量', '分析的SQL结果汇总', 'SQL内容', '审批意见'];
 
 /**
  * DingTalk pushes no definition event: a form edited in DingTalk is found by the periodic check, here every 400 ms
@@ -21,16 +20,7 @@ describe('the drift watch (DingTalk, periodic)', () => {
   before(async () => {
     ding = await startDingTalkSimulator();
     ding.model.addUser({ userid: 'dt-assistant', deptIds: [12] }, 'dba-li');
-    ding.model.defineProcess({
-      processCode: PROCESS,
-      name: '数据变更工单',
-      formComponents: labels.map((label, i) => ({ componentType: label === 'SQL内容' || label.includes('汇总') || label === '备注信息' || label === '审批意见' ? 'TextareaField' : 'TextField', props: { id: `c${i}`, label } })),
-      activities: [
-        { activityId: 'act_sql_check', name: 'SQL 检查', approvers: ['dt-assistant'] },
-        { activityId: 'act_dba', name: 'DBA 审批', approvers: ['dba-li'] },
-        { activityId: 'act_sql_execute', name: 'SQL 执行', approvers: ['dt-assistant'] },
-      ],
-    });
+    ding.model.defineProcess(cloudDmProcess(PROCESS, ['dba-li']));
     stack = await startStack({
       env: { ...dingTalkEnv(ding), TICKETFLOW_DRIFT_CHECK_INTERVAL_MS: '400' },
       log: createLogger('info', new Writable({ write: (chunk, _enc, done) => (logs.push(JSON.parse(String(chunk))), done()) })),

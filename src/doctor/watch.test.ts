@@ -240,4 +240,20 @@ describe('the drift watch (Lark)', () => {
     assert.equal((await callback(genuine.body, genuine.headers)).status, 200);
     await until('the check of the genuine event', async () => (await checks('travel-expense')) === before + 1, 10_000);
   });
+
+  test('a definition update delivered again (a replay of captured bytes, or a redelivery) causes no second check', async () => {
+    const noneWaiting = async () => (await stack.runtime.pool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'check_definitions'`)).rows[0].n === 0;
+    await until('no check waiting', noneWaiting);
+    const before = await checks('travel-expense');
+    const event = { object: { approval_code: EXPENSE, approval_id: '1', version_id: '10', widget_group_type: 0, form_definition_id: '1', process_obj: '[]', timestamp: 1700000001, extra: '' } };
+    const once = stack.lark.pusher.envelopeV2('replayed-1', DEFINITION_UPDATED, event);
+    assert.equal((await callback(once.body, once.headers)).status, 200);
+    await until('the check of the first delivery', async () => (await checks('travel-expense')) === before + 1, 10_000);
+    await until('no check waiting', noneWaiting);
+    // The very same signed bytes, three more times: answered 200 (Lark must not retry), checked no more.
+    for (let i = 0; i < 3; i++) assert.equal((await callback(once.body, once.headers)).status, 200);
+    await new Promise((r) => setTimeout(r, 1_500));
+    await until('no check waiting', noneWaiting);
+    assert.equal(await checks('travel-expense'), before + 1);
+  });
 });

@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Outbox } from '../effects/outbox.ts';
 import type { TaskPayloads } from '../effects/tasks.ts';
+import type { Alarms } from '../alarms/alarm.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { definitionCode, type LivePipeline, type PipelineRegistry } from '../registry/registry.ts';
+import { claimOnce } from '../store/sql/claim-once.ts';
 import { claimSend } from '../store/sql/claim-send.ts';
 import { definitionChecks } from '../store/sql/definition-checks.ts';
 import { recordDefinitionCheck, type DefinitionCheckRow } from '../store/sql/record-definition-check.ts';
@@ -24,13 +27,21 @@ export interface DefinitionWatchDeps {
   outbox: Pick<Outbox, 'later'>;
   /** The periodic check's interval (TICKETFLOW_DRIFT_CHECK_INTERVAL_MS); 0: no periodic check. */
   intervalMs: number;
+  /** A drift that starts or changes raises `definition_drift` (keyed by pipeline), once: the check that saw it runs once. */
+  alarms?: Alarms;
 }
 
-/** A drifted live pipeline as the console shows it. */
-export type Drift = DefinitionCheckRow & { paused: boolean; onDrift: 'warn' | 'pause' };
+/** A drifted live pipeline as the console shows it; `liveVersion` may be newer than the `version` found drifted. */
+export type Drift = DefinitionCheckRow & { paused: boolean; onDrift: 'warn' | 'pause'; liveVersion: number };
 
 /** Lark may push a definition's update more than once, or several in a row: one check a second at most per pipeline. */
 const EVENT_DEBOUNCE_MS = 1_000;
+/**
+ * How long a definition-updated event id is remembered (in `rate_slots`, one row per distinct event): Lark's
+ * redeliveries and a replay of captured bytes (nothing in the event limits its age) cause no further check, so
+ * each genuine event costs one IM read at most once in this window.
+ */
+const EVENT_ID_MEMORY_MS = 7 * 86_400_000;
 /** The key of the periodic check's lease in `rate_slots`: one replica per interval, on the database clock. */
 const PERIODIC_LEASE = 'definition_check:periodic';
 
@@ -64,12 +75,27 @@ export class DefinitionWatch {
   }
 
   /**
-   * Lark says an approval definition changed: the live Lark pipelines naming it are checked again shortly. Returns
-   * their names (none: a definition no pipeline knows). Throws when the job queue cannot be reached.
+   * Lark says an approval definition changed: the live Lark pipelines naming it are checked again shortly, once per
+   * event id (a redelivered or replayed event asks for nothing more). Returns their names (none: a definition no
+   * pipeline knows). Throws when the database cannot be reached.
    */
-  async definitionUpdated(provider: 'lark', code: string): Promise<string[]> {
+  async definitionUpdated(provider: 'lark', code: string, eventId = ''): Promise<string[]> {
     const names = this.deps.registry.pipelines().filter((p) => p.pipeline.provider.type === provider && definitionCode(p.pipeline) === code).map((p) => p.name);
-    if (names.length) await this.request(names, 'lark_event', EVENT_DEBOUNCE_MS);
+    if (!names.length) return names;
+    // Hashed: the id is the sender's text, of any length; the key's is fixed.
+    const key = `definition_event:${provider}:${createHash('sha256').update(eventId).digest('hex')}`;
+    const first = eventId === '' || (await claimOnce(this.deps.pool, key, EVENT_ID_MEMORY_MS));
+    if (!first) {
+      this.deps.log.debug({ event_id: eventId, definition_code: code }, 'definition update already taken: no further check');
+      return names;
+    }
+    try {
+      await this.request(names, 'lark_event', EVENT_DEBOUNCE_MS);
+    } catch (e) {
+      // Not scheduled: Lark's redelivery of this event must not be taken for a replay.
+      if (eventId !== '') await this.deps.pool.query(`DELETE FROM rate_slots WHERE key = $1`, [key]).catch(() => undefined);
+      throw e;
+    }
     return names;
   }
 
@@ -161,6 +187,14 @@ export class DefinitionWatch {
       const said = current.findings.map((f) => `${f.problem} (fix: ${f.remedy})`).join('; ');
       const effect = paused ? 'new tickets are refused at the check node until it is fixed (on_drift: pause)' : 'tickets go on (on_drift: warn)';
       log.error({ ...fields, findings: current.findings }, `pipeline ${name} v${current.version} ${change === 'started' ? 'no longer matches' : 'still does not match, differently,'} its ${im} definition ${current.definitionCode}: ${said}; ${effect}`);
+      this.deps.alarms?.raise({
+        kind: 'definition_drift',
+        key: name,
+        title: `Pipeline ${name} v${current.version} ${change === 'started' ? 'no longer matches' : 'still does not match, differently,'} its ${im} definition`,
+        text: [`${im} definition ${current.definitionCode}:`, ...current.findings.map((f) => `- ${f.problem} (fix: ${f.remedy})`), effect[0]!.toUpperCase() + effect.slice(1) + '.'].join('\n'),
+        link: `/pipelines/${encodeURIComponent(name)}`,
+        pipeline: name,
+      });
     } else if (change === 'cleared') {
       log.info(fields, `pipeline ${name} v${current.version} matches its ${im} definition ${current.definitionCode} again${pipeline.on_drift === 'pause' ? '; new tickets are accepted again' : ''}`);
     } else {
@@ -175,7 +209,7 @@ export function driftsOf(rows: readonly DefinitionCheckRow[], live: (name: strin
   for (const row of rows) {
     const pipeline = live(row.pipeline);
     if (!pipeline || row.status !== 'drift') continue;
-    drifts.push({ ...row, paused: pausedBy(row, pipeline), onDrift: pipeline.on_drift ?? 'warn' });
+    drifts.push({ ...row, paused: pausedBy(row, pipeline), onDrift: pipeline.on_drift ?? 'warn', liveVersion: pipeline.metadata.version });
   }
   return drifts;
 }

@@ -1,4 +1,5 @@
 import type { Stage } from '../engine/ticket.ts';
+import type { Destination } from '../state-events/event.ts';
 
 /**
  * Every task an effect or a queue job runs, with its payload: the one map that whoever schedules a job and the
@@ -27,6 +28,19 @@ export interface TaskPayloads {
   reconcile_ticket: { ticket_id: string };
   /** The drift watch: re-read these pipelines' IM definitions and compare (src/doctor/watch.ts). */
   check_definitions: { pipelines: string[]; reason: 'start' | 'new_version' | 'lark_event' | 'periodic' };
+  /** The human step's timer of a ticket in approval: carries out what is due, then waits for the next (jobs/tasks/human-step.ts). */
+  human_step: { ticket_id: string };
+  /**
+   * Remind the approvers the IM shows as pending. `to`: who is left to remind, with their links, once the instance
+   * was read (a retry after some were reminded); `slot`: the first send's pace slot is already reserved.
+   */
+  remind_approvers: { ticket_id: string; reminder: number; attempt: number; to?: Array<{ userId: string; taskId: string; links?: { mobile?: string; pc?: string } }>; slot?: boolean };
+  /** Tell the alarm channels that a ticket was escalated. */
+  escalation_alarm: { ticket_id: string };
+  /** An expired ticket: the comment to the requester (`commented` once posted), then the instance ended. */
+  expire_instance: { ticket_id: string; attempt: number; commented?: boolean };
+  /** Deliver a ticket's state-change events to one destination, in order (jobs/tasks/deliver-state-events.ts). */
+  deliver_state_events: { ticket_id: string; destination: Destination };
 }
 
 export type TaskName = keyof TaskPayloads;

@@ -20,7 +20,16 @@ export type TicketEvent =
   | { type: 'operator_retry'; actor: string }
   | { type: 'operator_reject'; actor: string; comment: string }
   | { type: 'operator_resolve'; actor: string; comment?: string }
-  | { type: 'instance_created'; instanceCode: string; serialNumber?: string };
+  | { type: 'instance_created'; instanceCode: string; serialNumber?: string }
+  /**
+   * The human step (the pipeline's `approval` block, src/engine/human-step.ts), each applied only when due at the
+   * transition's `now`: a human approver acted in the IM (the reminder clock starts over), a reminder is due, the
+   * ticket is to be escalated, or it expired.
+   */
+  | { type: 'approver_acted' }
+  | { type: 'approval_reminder' }
+  | { type: 'approval_escalated' }
+  | { type: 'approval_expired' };
 
 /** What a transition asks the outside world to do; each becomes a durable job in the same transaction. */
 export type Effect =
@@ -29,4 +38,12 @@ export type Effect =
   | { type: 'comment'; text: string }
   | { type: 'schedule_deadline'; stage: Stage; at: string }
   | { type: 'create_instance' }
-  | { type: 'notify' };
+  | { type: 'notify' }
+  /** The human step's timer: one per ticket, replaced whenever its clock changes (graphile-worker job_key). */
+  | { type: 'schedule_human_step'; at: string }
+  /** Remind the approvers the IM shows as pending; `reminder` counts from 1. */
+  | { type: 'remind_approvers'; reminder: number }
+  /** Tell the alarm channels that the ticket was escalated. */
+  | { type: 'escalation_alarm' }
+  /** Tell the requester why and end the IM instance (Lark: withdraw as the originator; DingTalk: terminate). */
+  | { type: 'expire_instance' };

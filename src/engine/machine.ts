@@ -1,6 +1,7 @@
 import { parseDuration } from '../pipeline/duration.ts';
 import type { Pipeline, Stage as StageSpec } from '../pipeline/pipeline.generated.ts';
 import type { Effect, TicketEvent } from './events.ts';
+import { durationWords, planHumanStep, startClock, type HumanStepAction } from './human-step.ts';
 import { isFinal, type Stage, type Ticket, type TicketState } from './ticket.ts';
 
 /**
@@ -25,6 +26,8 @@ export interface OpenTicketInput {
   applicant: Ticket['applicant'];
   fields: Record<string, unknown>;
   fieldProblems: string[];
+  /** When it opens (a ticket opened straight into approval starts the human step's clock then). */
+  now?: Date;
 }
 
 /** A new ticket: checking when the pipeline has a check stage, otherwise straight in approval. */
@@ -45,6 +48,7 @@ export function openTicket(input: OpenTicketInput): Ticket & { fieldProblems: st
     fieldProblems: input.fieldProblems,
     tasks: {},
     results: {},
+    ...(!hasCheck && input.pipeline.approval && input.now && !input.instanceCode.startsWith('pending:') ? { approval: startClock(input.now) } : {}),
   };
 }
 
@@ -63,15 +67,25 @@ const running: Record<Stage, TicketState> = { check: 'checking', execute: 'execu
 const rejectedBy: Record<Stage, TicketState> = { check: 'rejected_by_check', execute: 'execute_failed' };
 
 export function transition(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent, pipeline: Pipeline, now: Date): Transition {
-  const t = step(ticket, event, pipeline, now);
+  let t = step(ticket, event, pipeline, now);
+  // Reaching human approval starts the human step's clock (the pipeline's `approval` block) and its timer.
+  if (t.changed && pipeline.approval && reachesApproval(ticket, t.ticket)) {
+    const next = { ...t.ticket, approval: startClock(now) };
+    t = { ...t, ticket: next, effects: [...t.effects, ...humanStepSchedule(next, pipeline, now)] };
+  }
   // A ticket born in a business system reports its end to the notify URL.
-  if (pipeline.origin === 'api' && t.changed && isFinal(t.ticket)) return { ...t, effects: [...t.effects, { type: 'notify' }] };
+  if (pipeline.origin === 'api' && t.changed && isFinal(t.ticket) && t.ticket.state !== ticket.state) return { ...t, effects: [...t.effects, { type: 'notify' }] };
   return t;
 }
 
 function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent, pipeline: Pipeline, now: Date): Transition {
   const api = pipeline.origin === 'api';
   const same = (ignored: Transition['ignored']): Transition => ({ ticket, effects: [], changed: false, ignored });
+  if (ticket.state === 'expired' && event.type === 'assistant_task_pending' && pipeline.stages[event.stage] && ticket.tasks[event.stage] !== event.taskId) {
+    // An expired ticket whose IM instance could not be ended (a Lark definition that does not allow withdrawing)
+    // may still reach one of our nodes: the assistant refuses it, so the instance ends there.
+    return { ticket: { ...ticket, tasks: { ...ticket.tasks, [event.stage]: event.taskId } }, effects: [decide(event.stage, event.taskId, false, expiredComment(pipeline))], changed: true };
+  }
   if (isFinal(ticket) && event.type !== 'instance_reopened') return same('final');
   const next: Ticket & { fieldProblems?: string[] } = { ...ticket, tasks: { ...ticket.tasks }, results: { ...ticket.results } };
   const done = (effects: Effect[]): Transition => ({ ticket: next, effects, changed: true });
@@ -230,6 +244,35 @@ function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent,
       return done(ticket.instanceCode.startsWith('pending:') ? [] : [{ type: 'comment', text: event.comment }]);
     }
 
+    case 'approver_acted': {
+      // The reminder clock starts over; escalation and expiry keep counting from the arrival in approval.
+      if (ticket.state !== 'in_approval' || !ticket.approval || !pipeline.approval?.remind_after) return same('not_applicable');
+      next.approval = { ...ticket.approval, actedAt: now.toISOString() };
+      return done(humanStepSchedule(next, pipeline, now));
+    }
+
+    case 'approval_reminder':
+    case 'approval_escalated':
+    case 'approval_expired': {
+      // Applied only when due at `now` (a timer that fired twice, or late after an approver acted, changes nothing).
+      const action: HumanStepAction = event.type === 'approval_reminder' ? 'remind' : event.type === 'approval_escalated' ? 'escalate' : 'expire';
+      if (ticket.state !== 'in_approval' || !ticket.approval) return same('not_waiting');
+      if (!planHumanStep(pipeline.approval, ticket.approval, Boolean(ticket.escalatedAt), now).due.includes(action)) return same('not_applicable');
+      if (action === 'expire') {
+        next.state = 'expired';
+        next.stage = undefined;
+        next.deadlineAt = undefined;
+        return done([{ type: 'expire_instance' }]);
+      }
+      if (action === 'escalate') {
+        next.escalatedAt = now.toISOString();
+        return done([{ type: 'escalation_alarm' }, ...humanStepSchedule(next, pipeline, now)]);
+      }
+      const reminder = ticket.approval.reminders + 1;
+      next.approval = { ...ticket.approval, reminders: reminder, remindedAt: now.toISOString() };
+      return done([{ type: 'remind_approvers', reminder }, ...humanStepSchedule(next, pipeline, now)]);
+    }
+
     case 'operator_resolve': {
       const stage = ticket.stage;
       const taskId = stage ? ticket.tasks[stage] : undefined;
@@ -242,6 +285,38 @@ function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent,
       return done(stage === 'check' ? [{ type: 'create_instance' }] : []);
     }
   }
+}
+
+/**
+ * The ticket has just reached human approval with an IM instance to remind and end: from another state, or (a
+ * ticket born in a business system) when its instance was created.
+ */
+function reachesApproval(before: Ticket, after: Ticket): boolean {
+  if (after.state !== 'in_approval' || after.instanceCode.startsWith('pending:')) return false;
+  return before.state !== 'in_approval' || before.instanceCode.startsWith('pending:');
+}
+
+/**
+ * The human step's timer for a ticket in approval: at the next action, or now when one is due already (it then
+ * runs at once). Replacing the ticket's timer (one job key per ticket) is how it is recomputed.
+ */
+export function humanStepSchedule(ticket: Ticket, pipeline: Pipeline, now: Date): Effect[] {
+  if (ticket.state !== 'in_approval' || !ticket.approval || !pipeline.approval) return [];
+  const plan = planHumanStep(pipeline.approval, ticket.approval, Boolean(ticket.escalatedAt), now);
+  const at = plan.due.length ? now : plan.next?.at;
+  return at ? [{ type: 'schedule_human_step', at: at.toISOString() }] : [];
+}
+
+/**
+ * What the requester reads on the instance when it expires, in Chinese and English (the requester's language is not
+ * known), and what the assistant answers at its node if the instance could not be ended.
+ */
+export function expiredComment(pipeline: Pipeline): string {
+  const after = pipeline.approval?.expire_after ?? '';
+  return (
+    `该申请已过期：进入审批后 ${durationWords(after, 'zh')}内无人处理，Ticketflow 已结束它。如仍需要，请重新提交。\n` +
+    `This request expired: nobody decided it within ${durationWords(after, 'en')} of it reaching approval, so Ticketflow ended it. Submit it again if you still need it.`
+  );
 }
 
 /** Whether a business answer for `stage` is what the ticket is waiting for. */

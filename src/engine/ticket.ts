@@ -1,3 +1,5 @@
+import type { ApprovalClock } from './human-step.ts';
+
 /** The ticket states (README, "Tickets"): the same identifiers in the API, metrics, logs and console. */
 export const ticketStates = [
   'checking',
@@ -11,11 +13,12 @@ export const ticketStates = [
   'execute_failed',
   'rejected_by_operator',
   'canceled',
+  'expired',
   'needs_operator',
 ] as const;
 export type TicketState = (typeof ticketStates)[number];
 
-export const finalStates: ReadonlySet<TicketState> = new Set(['completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'rejected_by_operator', 'canceled']);
+export const finalStates: ReadonlySet<TicketState> = new Set(['completed', 'rejected_by_check', 'rejected_by_approver', 'execute_failed', 'rejected_by_operator', 'canceled', 'expired']);
 
 export type Stage = 'check' | 'execute';
 
@@ -56,6 +59,10 @@ export interface Ticket {
   results: Partial<Record<Stage, StageResult>>;
   /** How the IM instance ended, when its end closed the ticket. */
   closedBy?: ClosedStatus;
+  /** The human step's clock (the pipeline's `approval` block): set when the ticket reaches human approval. */
+  approval?: ApprovalClock;
+  /** When the ticket was escalated (a flag, not a state: it stays escalated whatever happens next). */
+  escalatedAt?: string;
 }
 
 export const isFinal = (t: Ticket) => finalStates.has(t.state);

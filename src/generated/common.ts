@@ -12,6 +12,7 @@ export type TicketState =
   | 'execute_failed'
   | 'rejected_by_operator'
   | 'canceled'
+  | 'expired'
   | 'needs_operator';
 
 /**
@@ -32,6 +33,7 @@ export interface TicketflowSharedTypes {
   OptionsAnswer?: OptionsAnswer;
   TicketState?: TicketState;
   NotifyEvent?: NotifyEvent;
+  StateEvent?: StateEvent;
 }
 export interface Amount {
   value: number;
@@ -174,4 +176,59 @@ export interface NotifyEvent {
   result: boolean;
   msg?: string;
   error?: string;
+}
+/**
+ * Sent to a pipeline's events_url and to TICKETFLOW_EVENTS_URL on every change of a ticket's state (signed v1.1).
+ */
+export interface StateEvent {
+  /**
+   * `<ticket_id>:event:<seq>`, also the Idempotency-Key: the same on every attempt. Deduplicate on it.
+   */
+  id: string;
+  /**
+   * `ticket.state_changed` (ignore types you do not know).
+   */
+  type: string;
+  ticket_id: string;
+  pipeline: {
+    name: string;
+    version: number;
+  };
+  /**
+   * The ticket's changes of state counted from 1 (its opening), without gaps; events arrive in this order.
+   */
+  seq: number;
+  /**
+   * null for the opening.
+   */
+  from: TicketState | null;
+  to: TicketState;
+  final: boolean;
+  /**
+   * What changed the state (`business_result`, `instance_closed`, `operator_reject`, …): treat it as text.
+   */
+  cause: string;
+  /**
+   * `lark`, `dingtalk`, `business`, `clock`, `ticketflow`, `reconciler`, `api` or `operator:<user id>`.
+   */
+  actor: string;
+  /**
+   * RFC 3339, UTC.
+   */
+  at: string;
+  ticket: {
+    stage: ('check' | 'execute') | null;
+    provider: {
+      type: string;
+      definition_code: string;
+      instance_code: string;
+    };
+    applicant: Applicant;
+    /**
+     * The typed fields: only in events to the pipeline's own events_url.
+     */
+    fields?: {
+      [k: string]: unknown;
+    };
+  };
 }

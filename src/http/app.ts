@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Koa {
   consoleRoutes(router, deps, sessions);
   // What reaches here is a connection that failed under a response (the client left, or timed out sending).
   app.on('error', (e: Error & { code?: string }) => deps.log.debug({ code: e.code, message: e.message }, 'connection error'));
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler(deps.log, deps.alarms));
   if (deps.config.sandbox) app.use(loopbackHostOnly());
   app.use(securityHeaders());
   app.use(probes.routes());

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { Alarms } from '../alarms/alarm.ts';
 import type { Config } from '../config.ts';
 import type { DefinitionWatch } from '../doctor/watch.ts';
 import type { EventInbox } from '../intake/inbox.ts';
@@ -9,6 +10,7 @@ import type { PipelineVersions } from '../registry/versions.ts';
 import type { ImHealth } from '../providers/im-health.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { CheckSettled } from '../store/check-settled.ts';
+import type { StateEvents } from '../state-events/state-events.ts';
 import type { Tickets } from '../tickets/tickets.ts';
 
 /** What the HTTP routes need from the runtime. */
@@ -31,4 +33,8 @@ export interface AppDeps {
   imHealth?: ImHealth;
   /** The drift watch: Lark's definition updates, the drift metric, the console's banners, paused pipelines. */
   definitions?: DefinitionWatch;
+  /** Where unexpected errors (a 500) are raised as alarms. */
+  alarms?: Alarms;
+  /** State-change events: the console's dead letters and their redelivery, the backlog metrics. */
+  stateEvents?: StateEvents;
 }

@@ -1,5 +1,7 @@
 import type { Context, Next } from 'koa';
 import { isDataError } from '../intake/storable.ts';
+import type { Alarms } from '../alarms/alarm.ts';
+import { unexpectedErrorAlarm } from '../alarms/unexpected.ts';
 import type { Logger } from '../log.ts';
 
 /** An error with the HTTP status and the machine-readable code the caller gets. */
@@ -14,7 +16,7 @@ export class HttpError extends Error {
 }
 
 /** Every error becomes a JSON answer `{error: {code, message}}`; unexpected ones are 500 and logged. */
-export function errorHandler(log: Logger) {
+export function errorHandler(log: Logger, alarms?: Alarms) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -39,6 +41,7 @@ export function errorHandler(log: Logger) {
         return;
       }
       log.error({ err: loggable(e), method: ctx.method, path: ctx.path }, 'request failed');
+      alarms?.raise(unexpectedErrorAlarm(`HTTP ${ctx.method} ${ctx.path}`, e));
       ctx.status = 500;
       ctx.body = { error: { code: 'internal', message: 'internal error' } };
     }

@@ -45,6 +45,7 @@ export function openApiDocument(publicUrl: string): object {
             applicant: { type: 'object' },
             fields: { type: 'object' },
             results: { type: 'object' },
+            escalated_at: { type: ['string', 'null'], format: 'date-time', description: 'when the ticket was escalated (a flag, not a state), or null' },
             created_at: { type: 'string', format: 'date-time' },
             updated_at: { type: 'string', format: 'date-time' },
           },
@@ -66,6 +67,7 @@ export function openApiDocument(publicUrl: string): object {
             { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
             { name: 'q', in: 'query', schema: { type: 'string' }, description: 'a ticket id or an IM instance code' },
             { name: 'entered_since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'tickets that entered their current state at this time or later' },
+            { name: 'escalated', in: 'query', schema: { type: 'string', enum: ['1', 'true', '0', 'false'] }, description: 'only escalated tickets (1 or true): the human step flags a ticket whose approvers did not decide within its escalate_after' },
             { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           ],
@@ -85,6 +87,19 @@ export function openApiDocument(publicUrl: string): object {
       '/api/v1/tickets/{id}/retry': ticketAction('Retry a needs_operator stage (same Idempotency-Key)'),
       '/api/v1/tickets/{id}/reject': ticketAction('Reject with a comment the requester reads in the IM', { type: 'object', required: ['comment'], properties: { comment: { type: 'string' } } }),
       '/api/v1/tickets/{id}/resolve': ticketAction('Mark a needs_operator stage as resolved (approves the IM task)', { type: 'object', properties: { comment: { type: 'string' } } }),
+      '/api/v1/events/dead': { get: { summary: 'Tickets whose state-change events stopped at a dead one, per destination (host only), with the events held behind it', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
+      '/api/v1/tickets/{id}/events/{destination}/redeliver': {
+        post: {
+          summary: "Put a ticket's dead state-change events for a destination (pipeline or runtime) back in order: they are sent again, then the ones held behind them",
+          tags: ['admin'],
+          security: [{ bearer: [] }, { session: [] }],
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'destination', in: 'path', required: true, schema: { type: 'string', enum: ['pipeline', 'runtime'] } },
+          ],
+          responses: { 200: json({ type: 'object', properties: { ticket_id: { type: 'string' }, destination: { type: 'string' }, redelivered: { type: 'integer' } } }), 401: errorResponse('not signed in'), 403: errorResponse('not an operator, or a missing CSRF token'), 404: errorResponse('unknown ticket or destination'), 409: errorResponse('no dead event for that destination') },
+        },
+      },
       '/api/v1/pipelines': { get: { summary: 'Live pipelines, their load errors and the URLs to paste into the IM', tags: ['admin'], security: [{ bearer: [] }, { session: [] }], responses: { 200: json({ type: 'object' }), 401: errorResponse('not signed in') } } },
       '/api/v1/pipelines/{name}/versions': {
         get: {

@@ -19,7 +19,7 @@ export async function takeDefinitionUpdate(deps: DefinitionUpdateDeps, update: {
   const { log, metrics, definitions } = deps;
   let pipelines: string[];
   try {
-    pipelines = definitions ? await definitions.definitionUpdated(update.provider, update.definitionCode) : [];
+    pipelines = definitions ? await definitions.definitionUpdated(update.provider, update.definitionCode, update.eventId) : [];
   } catch (e) {
     metrics.eventsRefused.inc({ provider: update.provider, reason: 'database_unavailable' });
     log.error({ err: (e as Error).message, event_id: update.eventId, ...arrival.fields }, `could not schedule the check of an updated definition; the IM will retry`);

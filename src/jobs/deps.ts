@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { Alarms } from '../alarms/alarm.ts';
 import type { Config } from '../config.ts';
 import type { DefinitionWatch } from '../doctor/watch.ts';
 import type { Outbox } from '../effects/outbox.ts';
@@ -27,4 +28,6 @@ export interface JobDeps {
   secret(name: string): string | undefined;
   /** The drift watch, which the `check_definitions` jobs run. */
   definitions?: DefinitionWatch;
+  /** Alarms to the configured channels (README, "Alarms"): `raise` never throws and never waits. */
+  alarms: Alarms;
 }

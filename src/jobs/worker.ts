@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Logger as WorkerLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { unexpectedErrorAlarm } from '../alarms/unexpected.ts';
 import type { LocalDispatch } from '../effects/dispatch.ts';
 import type { TaskHandlers, TaskName, TaskPayloads } from '../effects/tasks.ts';
 import type { Logger } from '../log.ts';
@@ -14,10 +15,14 @@ import { checkDefinitionsTask } from './tasks/check-definitions.ts';
 import { commentTask } from './tasks/comment.ts';
 import { createInstanceTask } from './tasks/create-instance.ts';
 import { decideTaskTask } from './tasks/decide-task.ts';
+import { deliverStateEventsTask } from './tasks/deliver-state-events.ts';
 import { notifyTask } from './tasks/notify.ts';
 import { processEvents } from './tasks/process-event.ts';
 import { reconcileTask, reconcileTicketTask } from './tasks/reconcile.ts';
 import { stageDeadlineTask } from './tasks/stage-deadline.ts';
+import { expireInstanceTask } from './tasks/expire-instance.ts';
+import { escalationAlarmTask, humanStepTask } from './tasks/human-step.ts';
+import { remindApproversTask } from './tasks/remind-approvers.ts';
 
 export interface JobWorker {
   workerIds: ReadonlySet<string>;
@@ -38,6 +43,11 @@ export function taskHandlers(deps: JobDeps): TaskHandlers {
     reconcile: () => reconcileTask(deps),
     reconcile_ticket: (p) => reconcileTicketTask(deps, p),
     check_definitions: (p) => checkDefinitionsTask(deps, p),
+    human_step: (p) => humanStepTask(deps, p),
+    remind_approvers: (p) => remindApproversTask(deps, p),
+    escalation_alarm: (p) => escalationAlarmTask(deps, p),
+    expire_instance: (p) => expireInstanceTask(deps, p),
+    deliver_state_events: (p) => deliverStateEventsTask(deps, p),
   };
 }
 
@@ -70,6 +80,8 @@ export async function startJobWorker(deps: JobDeps, handlers: TaskHandlers, disp
     void beat([worker.workerId]).catch(() => undefined);
   });
   runner.events.on('job:error', ({ job, error }) => deps.log.warn({ task: job.task_identifier, attempts: job.attempts, err: (error as Error)?.message }, 'job failed; it will be retried'));
+  // A job whose attempts are spent is given up: nothing retries it any more, an operator must look.
+  runner.events.on('job:failed', ({ job, error }) => deps.alarms.raise(unexpectedErrorAlarm(`the ${job.task_identifier} job (given up after ${job.attempts} attempts)`, error)));
 
   const timers = [
     setInterval(() => void beat([...workerIds]).catch(() => undefined), deadAfterMs / 4),

@@ -93,6 +93,32 @@ const shared: Record<string, JSONSchema> = {
     ['ticket_id', 'pipeline', 'state', 'result'],
     'Sent to the notify URL of an `origin: api` pipeline on every final state.',
   ),
+  StateEvent: object(
+    {
+      id: { type: 'string', description: '`<ticket_id>:event:<seq>`, also the Idempotency-Key: the same on every attempt. Deduplicate on it.' },
+      type: { type: 'string', description: '`ticket.state_changed` (ignore types you do not know).' },
+      ticket_id: { type: 'string' },
+      pipeline: object({ name: { type: 'string' }, version: { type: 'integer' } }),
+      seq: { type: 'integer', description: "The ticket's changes of state counted from 1 (its opening), without gaps; events arrive in this order." },
+      from: { anyOf: [{ tsType: 'TicketState' }, { type: 'null' }], description: 'null for the opening.' },
+      to: { tsType: 'TicketState' },
+      final: { type: 'boolean' },
+      cause: { type: 'string', description: 'What changed the state (`business_result`, `instance_closed`, `operator_reject`, …): treat it as text.' },
+      actor: { type: 'string', description: '`lark`, `dingtalk`, `business`, `clock`, `ticketflow`, `reconciler`, `api` or `operator:<user id>`.' },
+      at: { type: 'string', description: 'RFC 3339, UTC.' },
+      ticket: object(
+        {
+          stage: { anyOf: [{ type: 'string', enum: ['check', 'execute'] }, { type: 'null' }] },
+          provider: object({ type: { type: 'string' }, definition_code: { type: 'string' }, instance_code: { type: 'string' } }),
+          applicant: { tsType: 'Applicant' },
+          fields: { type: 'object', additionalProperties: true, description: "The typed fields: only in events to the pipeline's own events_url." },
+        },
+        ['stage', 'provider', 'applicant'],
+      ),
+    },
+    undefined,
+    "Sent to a pipeline's events_url and to TICKETFLOW_EVENTS_URL on every change of a ticket's state (signed v1.1).",
+  ),
 };
 
 function object(properties: Record<string, JSONSchema>, required = Object.keys(properties), description?: string): JSONSchema {

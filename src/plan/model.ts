@@ -44,7 +44,7 @@ export interface SemanticChange {
   /** The stage, the field (a table's column as `table.column`), or the pipeline's name. */
   name: string;
   change: 'added' | 'removed' | 'changed' | 'option_added' | 'option_removed';
-  /** For `changed`: the property (`endpoint`, `type`, `required`, `provider.approval_code` …); `options` for the option changes. */
+  /** For `changed`: the property (`endpoint`, `type`, `required`, `provider.approval_code`, `options.<id>.label` …); `options` for the option changes. */
   property?: string;
   /** Values as written in the pipeline (a mapping as compact JSON); absent when unset. Options: their id. */
   from?: string;

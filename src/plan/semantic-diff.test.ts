@@ -63,3 +63,11 @@ test('the request type diff shows a stage removed from the envelope and a table 
     '+ * What Ticketflow POSTs to the execute endpoint of "travel-expense".',
     "-  stage: 'check' | 'execute';", "+  stage: 'execute';", '-  note?: string;', '+  note?: number;']);
 });
+
+test("an option relabelled under the same id is a change: the IM reports a choice by its label, so the mapping changes", () => {
+  const head = pipeline(text.replace('  version: 1\n', '  version: 2\n').replace('{ label: 住宿, label_en: Lodging, id: lodging }', '{ label: 酒店, label_en: Hotel, id: lodging }'));
+  assert.deepEqual(semanticDiff(head, base), [
+    { subject: 'field', name: 'lines.category', change: 'changed', property: 'options.lodging.label', from: '住宿', to: '酒店', breaking: false },
+    { subject: 'field', name: 'lines.category', change: 'changed', property: 'options.lodging.label_en', from: 'Lodging', to: 'Hotel', breaking: false },
+  ]);
+});

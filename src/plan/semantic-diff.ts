@@ -11,6 +11,7 @@ const pipelineProperties: Array<[string, (p: Pipeline) => unknown]> = [
   ['provider.form', (p) => p.provider?.form],
   ['origin', (p) => p.origin ?? 'im'],
   ['notify_url', (p) => p.notify_url],
+  ['events_url', (p) => p.events_url],
   ['secret_env', (p) => p.secret_env],
   ['allow_insecure_http', (p) => p.allow_insecure_http],
   ['on_drift', (p) => p.on_drift],
@@ -80,12 +81,19 @@ function fieldChanges(
     const ids = optionIds(field);
     for (const id of ids) if (!oldIds.includes(id)) changes.push({ subject: 'field', name, change: 'option_added', property: 'options', to: id, breaking: false });
     for (const id of oldIds) if (!ids.includes(id)) changes.push({ subject: 'field', name, change: 'option_removed', property: 'options', from: id, breaking: false });
+    // The IM reports a static option by its label (Chinese or English): a relabelled option maps differently.
+    for (const option of optionList(field)) {
+      const was = optionList(old).find((o) => String(o?.id) === String(option?.id));
+      if (!was) continue;
+      for (const key of ['label', 'label_en'] as const) changed(`options.${String(option.id)}.${key}`, show(was[key]), show(option[key]));
+    }
     if (old.type === 'table' && field.type === 'table') changes.push(...fieldChanges(mapping((field as Field).columns), mapping((old as Field).columns), `${name}.`, isBreaking));
   }
   return changes;
 }
 
 /** A base version that did not validate may hold anything: its options are read with care. */
+const optionList = (field: Field | Column) => (Array.isArray(field.options) ? field.options.filter((o) => typeof o === 'object' && o !== null) : []);
 const optionIds = (field: Field | Column) => (Array.isArray(field.options) ? field.options.map((o) => String(o?.id)) : []);
 
 function describeField(field: Field | Column): string {

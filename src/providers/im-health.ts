@@ -1,3 +1,4 @@
+import type { Alarms } from '../alarms/alarm.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -33,12 +34,17 @@ export class ImHealth {
   constructor(
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** A spent quota raises `im_quota`; `usage` counts the calls that count against it (src/providers/im-usage.ts). */
+    private readonly alarms?: { alarms: Alarms; usage?: { count(provider: string, api: string, outcome: ImCallOutcome): void } },
   ) {}
 
   observer(provider: 'lark' | 'dingtalk'): ImObserver {
     const entry = (): ProviderHealth => this.state.get(provider) ?? this.state.set(provider, {}).get(provider)!;
     return {
-      call: (api, outcome) => this.metrics.imApiCalls.inc({ provider, api, outcome }),
+      call: (api, outcome) => {
+        this.metrics.imApiCalls.inc({ provider, api, outcome });
+        this.alarms?.usage?.count(provider, api, outcome);
+      },
       credentialsRefused: (variable, message) => {
         const e = entry();
         if (e.credentials) return;
@@ -59,6 +65,13 @@ export class ImHealth {
         e.quota = { message, since: new Date() };
         this.metrics.imQuotaExhausted.set({ provider }, 1);
         this.log.error({ provider }, `${provider}: the organisation's monthly API call quota is spent (${message}). IM calls back off for an hour at a time until it resets; upgrade the plan or wait for the next month.`);
+        this.alarms?.alarms.raise({
+          kind: 'im_quota',
+          key: `${provider}:spent`,
+          title: `${provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider}: the organisation's monthly API call quota is spent`,
+          text: `${message}. Tickets cannot be read, checked or approved in the IM until the quota resets: IM calls back off for an hour at a time. Upgrade the plan, or wait for the next month.`,
+          link: '/',
+        });
       },
       quotaAvailable: () => {
         const e = entry();

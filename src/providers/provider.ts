@@ -9,9 +9,47 @@ export interface NeutralInstance {
   serialNumber?: string;
   applicant: { user_id: string; open_id?: string; department_id?: string };
   status: 'PENDING' | ClosedStatus;
-  tasks: Array<{ id: string; userId?: string; pending: boolean; nodeKey?: string; nodeName?: string }>;
+  /** `links`: the IM's own links to the task, when its instance read gives them (DingTalk's mobileUrl and pcUrl). */
+  tasks: Array<{ id: string; userId?: string; pending: boolean; nodeKey?: string; nodeName?: string; links?: TaskLinks }>;
   /** The form mapped onto a pipeline's fields (each IM has its own widget formats). */
   mapFields(pipeline: Pipeline, now: Date): { fields: Record<string, unknown>; problems: string[] };
+}
+
+export interface TaskLinks {
+  mobile?: string;
+  pc?: string;
+}
+
+/** One approver to remind of their pending task. */
+export interface ReminderRecipient {
+  userId: string;
+  taskId: string;
+  links?: TaskLinks;
+}
+
+/**
+ * A reminder to pending approvers (the pipeline's `approval.remind_after`): the words are Ticketflow's, each IM
+ * lays them out its own way (Lark: a message card; DingTalk: a work notification) with a link to the approval.
+ */
+export interface Reminder {
+  instanceCode: string;
+  definitionCode: string;
+  /** Whom this one IM call reaches: at most the provider's `reminderBatch` people, sharing the same links. */
+  to: ReminderRecipient[];
+  title: string;
+  /**
+   * Chinese, then English. It differs from one reminder to the next (it says which one, and when): DingTalk
+   * delivers identical content to a person only once a day.
+   */
+  text: string;
+  button: string;
+  /** At most 50 characters, the same when a send is retried (Lark's `uuid`: one message per uuid within an hour). */
+  dedupeKey: string;
+}
+
+/** What the IM said of a reminder it accepted: the people it cannot reach (and why); the others were sent it. */
+export interface ReminderOutcome {
+  refused: Array<{ userId: string; reason: string }>;
 }
 
 /** What one stored IM event says, in neutral terms. */
@@ -63,4 +101,15 @@ export interface Provider {
   assistant: string;
   /** Task decisions share this pace across replicas: one per `60 s / perMinute` per key. */
   decidePace?: { key: string; perMinute: number };
+  /** Sends a reminder in one IM call; absent when this IM cannot (DingTalk without DINGTALK_AGENT_ID). */
+  remind?(reminder: Reminder): Promise<ReminderOutcome>;
+  /** How many people one reminder call may reach. */
+  reminderBatch?: number;
+  /** Reminder calls share this pace across replicas, as decisions share `decidePace`. */
+  remindPace?: { key: string; perMinute: number };
+  /**
+   * Ends the instance of an expired ticket: Lark withdraws it as its originator (only the originator may, and only
+   * when the definition allows withdrawing), DingTalk terminates it as the system.
+   */
+  endInstance?(instance: { definitionCode: string; instanceCode: string; originator: string; reason: string }): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { collectPipelineFiles, isPipelineFile } from '../pipeline/files.ts';
 import { readFile } from 'node:fs/promises';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { SourceFile } from '../pipeline/source.ts';
+import type { Alarm, Alarms } from '../alarms/alarm.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { contentHash, processCodePresent, secretPresent, versionNotReused } from './runtime-rules.ts';
@@ -28,6 +29,8 @@ export interface RegistryOptions {
   env: (name: string) => string | undefined;
   /** Called after every load that changed what is live. */
   onLive?: (live: readonly LivePipeline[]) => void;
+  /** A file that starts failing to load, or fails differently, raises `pipeline_load_error` (keyed by the file). */
+  alarms?: Alarms;
   debounceMs?: number;
 }
 
@@ -140,7 +143,10 @@ export class PipelineRegistry {
       // A missing or mistyped PIPELINES_DIR is not an empty set: the last good pipelines stay live, and it is said.
       const path = displayPath(dir);
       const failure = fileFailure(path, 'pipelines-dir', `PIPELINES_DIR cannot be read (${(e as Error).message}); the last good pipelines stay live`);
-      if (this.errors.get(path)?.[0]?.message !== failure.message) log.error({ rule: failure.rule, dir }, formatText(failure));
+      if (this.errors.get(path)?.[0]?.message !== failure.message) {
+        log.error({ rule: failure.rule, dir }, formatText(failure));
+        this.options.alarms?.raise(loadErrorAlarm(path, [failure]));
+      }
       this.errors = new Map([[path, [failure]]]);
       metrics.pipelineLoads.inc({ result: 'error' });
       metrics.pipelineLoadErrors.set(1);
@@ -195,6 +201,10 @@ export class PipelineRegistry {
 
     const changed = describeChanges(this.live, next);
     for (const d of [...errors.values()].flat()) log.error({ rule: d.rule, file: d.file, line: d.line, col: d.col }, `pipeline not loaded: ${formatText(d)}`);
+    for (const [path, diagnostics] of errors) {
+      const said = (list: Diagnostic[] | undefined) => (list ?? []).map(formatText).join('\n');
+      if (said(this.errors.get(path)) !== said(diagnostics)) this.options.alarms?.raise(loadErrorAlarm(path, diagnostics));
+    }
     for (const line of changed) log.info(line);
     metrics.pipelineLoads.inc({ result: errors.size > 0 ? 'error' : 'ok' });
     metrics.pipelineLoadErrors.set(errors.size);
@@ -239,6 +249,18 @@ function checkIsolated(files: PipelineSource[], options: CheckOptions, errors: M
       return { files: [], diagnostics: [], errorCount: 0, warningCount: 0 };
     }
   }
+}
+
+/** The alarm of a pipeline file that does not load: its errors as `validate` prints them; the console's pipelines page. */
+function loadErrorAlarm(file: string, diagnostics: readonly Diagnostic[]): Alarm {
+  const shown = diagnostics.slice(0, 10).map(formatText);
+  return {
+    kind: 'pipeline_load_error',
+    key: file,
+    title: `Pipeline file ${file} does not load`,
+    text: [...shown, ...(diagnostics.length > shown.length ? [`… and ${diagnostics.length - shown.length} more`] : []), 'The last good version of the file stays live; fix the file (npx ticketflow validate).'].join('\n'),
+    link: '/pipelines',
+  };
 }
 
 function fileFailure(file: string, rule: string, message: string): Diagnostic {

@@ -9,6 +9,10 @@ export async function withInstanceLock<T>(pool: Pool, provider: string, instance
   const client = await pool.connect();
   const key = `${provider}:${instanceCode}`;
   let broken: Error | undefined;
+  // A checked-out client has no error listener of the pool's: the server ending the connection while `fn` works on
+  // other connections would be an unhandled 'error' event, which ends the process.
+  const lost = (e: Error) => (broken ??= e);
+  client.on('error', lost);
   try {
     await client.query({
       name: 'instance-lock',
@@ -18,16 +22,15 @@ export async function withInstanceLock<T>(pool: Pool, provider: string, instance
     try {
       return await fn();
     } finally {
-      await client.query({
-        name: 'instance-unlock',
-        text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))',
-        values: [key],
-      }).catch((e: Error) => (broken = e));
+      if (!broken) {
+        await client.query({ name: 'instance-unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] }).catch((e: Error) => (broken = e));
+      }
     }
   } catch (e) {
     broken ??= e as Error;
     throw e;
   } finally {
+    client.removeListener('error', lost);
     client.release(broken);
   }
 }

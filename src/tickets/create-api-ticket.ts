@@ -66,7 +66,7 @@ export class ApiTickets {
     // Listening before the check can end, so its end is heard.
     const watch = check?.mode === 'sync' ? await this.deps.checkSettled.watch(opened.ticket.id) : undefined;
     try {
-      let ticket = await this.deps.tickets.openFromApi(opened, { pipeline: pipeline.metadata.name, idempotencyKey: request.idempotencyKey, bodyHash }, { originator });
+      let ticket = await this.deps.tickets.openFromApi(opened, { pipeline: pipeline.metadata.name, idempotencyKey: request.idempotencyKey, bodyHash }, { originator }, pipeline);
       if (ticket === 'key_in_flight') return refused('idempotency_key_in_flight', 'a request with this Idempotency-Key is being handled; retry it');
       this.deps.log.info({ ticket: ticket.id, pipeline: pipeline.metadata.name }, 'ticket created through the API');
       if (!watch) return { kind: 'created', ticket };

@@ -1,4 +1,5 @@
 import type { TicketEvent } from '../engine/events.ts';
+import type { Alarm } from '../alarms/alarm.ts';
 import type { Ticket } from '../engine/ticket.ts';
 
 /** How the IM closed an instance, in words. */
@@ -39,6 +40,8 @@ export function transitionPhrase(before: Ticket, after: Ticket, event: TicketEve
     }
     case 'canceled':
       return `canceled: ${closed[after.closedBy ?? ''] ?? 'closed in the IM'}`;
+    case 'expired':
+      return 'expired: no decision from the approvers in time';
     default:
       return after.state.replace(/_/g, ' ');
   }
@@ -54,3 +57,19 @@ export function openedLine(ticket: Ticket, consoleUrl: string): string {
 }
 
 export const ticketUrl = (consoleUrl: string, id: string) => `${consoleUrl}/tickets/${encodeURIComponent(id)}`;
+
+/**
+ * The alarm of a ticket that entered `needs_operator`: its id, pipeline, stage and why, with its console page.
+ * Nothing of the form or of the people in it leaves with the alarm.
+ */
+export function needsOperatorAlarm(before: Ticket, after: Ticket, event: TicketEvent, consoleUrl: string): Alarm {
+  const url = ticketUrl(consoleUrl, after.id);
+  return {
+    kind: 'needs_operator',
+    key: after.id,
+    title: `Ticket ${after.id} needs an operator (${after.pipeline.name})`,
+    text: [`Pipeline ${after.pipeline.name} v${after.pipeline.version}, ${after.stage ?? before.stage ?? 'no'} stage: ${transitionPhrase(before, after, event)}.`, 'Retry the stage, resolve it or reject the ticket in the console.'].join('\n'),
+    link: url,
+    pipeline: after.pipeline.name,
+  };
+}

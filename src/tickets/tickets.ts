@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { TicketEvent } from '../engine/events.ts';
-import { transition, type Transition } from '../engine/machine.ts';
+import { humanStepSchedule, transition, type Transition } from '../engine/machine.ts';
 import type { Ticket } from '../engine/ticket.ts';
 import type { Outbox, Transaction } from '../effects/outbox.ts';
 import type { Logger } from '../log.ts';
@@ -11,14 +11,17 @@ import { claimApiRequest, type ApiRequest } from '../store/sql/claim-api-request
 import { noteEventOnTicket } from '../store/sql/inbound-events.ts';
 import { markEventProcessed } from '../store/sql/mark-event-processed.ts';
 import { appendAudit } from '../store/sql/append-audit.ts';
+import { insertEventDeliveries } from '../store/sql/insert-event-deliveries.ts';
 import { getTicket } from '../store/sql/get-ticket.ts';
 import { getTicketByInstance } from '../store/sql/get-ticket-by-instance.ts';
 import { insertTicket } from '../store/sql/insert-ticket.ts';
 import { lockTicket } from '../store/sql/lock-ticket.ts';
 import type { StoredTicket } from '../store/sql/ticket-row.ts';
 import { updateTicket } from '../store/sql/update-ticket.ts';
-import { jobFor } from './jobs.ts';
-import { openedLine, ticketUrl, transitionLine } from './narration.ts';
+import type { Destination } from '../state-events/event.ts';
+import { deliveryJobs, jobFor } from './jobs.ts';
+import { needsOperatorAlarm, openedLine, ticketUrl, transitionLine } from './narration.ts';
+import type { Alarms } from '../alarms/alarm.ts';
 
 export type { StoredTicket };
 
@@ -50,11 +53,17 @@ export interface Narration {
   log: Logger;
   /** The console's base URL (PUBLIC_URL). */
   consoleUrl: string;
+  /** Raised once per committed transition into `needs_operator` (by the process that committed it). */
+  alarms?: Alarms;
 }
+
+/** Who receives the state-change events of a pipeline's tickets (none: no event is kept for them). */
+export type EventDestinations = (pipeline: Pipeline) => readonly Destination[];
 
 /**
  * The only door to ticket state. Every change goes through the state machine and commits together with its audit
- * entry, its effects (through the outbox) and the IM event it consumes; nothing else writes a ticket.
+ * entry, its effects (through the outbox) and the IM event it consumes; nothing else writes a ticket. A change of
+ * state also commits the deliveries of its event (README, "State-change events") and the runs that send them.
  */
 export class Tickets {
   constructor(
@@ -62,6 +71,7 @@ export class Tickets {
     private readonly outbox: Outbox,
     private readonly metrics: Metrics,
     private readonly narration?: Narration,
+    private readonly eventDestinations: EventDestinations = () => [],
   ) {}
 
   get(id: string): Promise<StoredTicket | undefined> {
@@ -83,9 +93,10 @@ export class Tickets {
       if (options.consumes) await markEventProcessed(this.pool, options.consumes.provider, options.consumes.eventId);
       return { ...t, ticket };
     }
+    const destinations = t.ticket.state === ticket.state ? [] : this.eventDestinations(pipeline);
     const written = await this.outbox.commitTransition(
-      { ticketId: ticket.id, version: ticket.version, after: t.ticket, audit: auditOf(ticket, t, event, actor, options.detail), processedEvent: options.consumes },
-      t.effects.map((e) => jobFor(t.ticket, e)),
+      { ticketId: ticket.id, version: ticket.version, after: t.ticket, audit: auditOf(ticket, t, event, actor, options.detail), processedEvent: options.consumes, eventDestinations: destinations },
+      [...t.effects.map((e) => jobFor(t.ticket, e)), ...deliveryJobs(ticket.id, destinations)],
     );
     if (written) {
       this.moved(ticket, t, event);
@@ -106,7 +117,7 @@ export class Tickets {
       const decision = ticket && (await decide(ticket));
       let last: Applied | undefined;
       for (const event of decision?.events ?? []) {
-        const t = await applyInTransaction(tx, ticket!, event, decision!.pipeline, actor, options.detail);
+        const t = await applyInTransaction(tx, ticket!, event, decision!.pipeline, actor, options.detail, this.eventDestinations);
         if (t.changed) moved.push([ticket!, t, event]);
         ticket = t.ticket;
         last = { ...t, changed: t.changed || last?.changed === true };
@@ -129,12 +140,15 @@ export class Tickets {
       const inserted = await insertTicket(tx.db, opened);
       let ticket = inserted.ticket;
       if (inserted.created) {
-        await appendAudit(tx.db, { ticketId: ticket.id, actor, event: 'ticket_opened', to: ticket.state, detail: { pipeline: ticket.pipeline, field_problems: opened.fieldProblems } });
+        const auditId = await appendAudit(tx.db, { ticketId: ticket.id, actor, event: 'ticket_opened', to: ticket.state, detail: { pipeline: ticket.pipeline, field_problems: opened.fieldProblems } });
+        await owesEvents(tx, ticket, auditId, this.eventDestinations(pipeline));
         created.push(ticket);
+        // A pipeline without a check stage opens its tickets in approval: the human step's timer starts now.
+        await tx.schedule(...humanStepSchedule(ticket, pipeline, new Date()).map((e) => jobFor(ticket, e)));
       }
       const detail = { event_id: then.consumes.eventId };
       if (then.event) {
-        const t = await applyInTransaction(tx, ticket, then.event, pipeline, actor, detail);
+        const t = await applyInTransaction(tx, ticket, then.event, pipeline, actor, detail, this.eventDestinations);
         if (t.changed) moved.push([ticket, t, then.event]);
         ticket = t.ticket;
       } else if (then.note) {
@@ -151,12 +165,14 @@ export class Tickets {
   /**
    * Opens a ticket a business system asked for, claiming its Idempotency-Key in the same commit; its first
    * effects (the check call, or the IM instance) start after it. `key_in_flight`: another request holds the key.
+   * `pipeline`: the version opened on, whose events_url hears of the opening.
    */
-  async openFromApi(opened: { ticket: Ticket; effects: Transition['effects'] }, request: Omit<ApiRequest, 'ticketId'>, detail: Record<string, unknown>): Promise<StoredTicket | 'key_in_flight'> {
+  async openFromApi(opened: { ticket: Ticket; effects: Transition['effects'] }, request: Omit<ApiRequest, 'ticketId'>, detail: Record<string, unknown>, pipeline?: Pipeline): Promise<StoredTicket | 'key_in_flight'> {
     const ticket = await this.outbox.transaction(async (tx) => {
       const { ticket } = await insertTicket(tx.db, opened.ticket);
       if (!(await claimApiRequest(tx.db, { ...request, ticketId: ticket.id }))) throw new KeyInFlight();
-      await appendAudit(tx.db, { ticketId: ticket.id, actor: 'api', event: 'ticket_opened', to: ticket.state, detail: { pipeline: ticket.pipeline, ...detail } });
+      const auditId = await appendAudit(tx.db, { ticketId: ticket.id, actor: 'api', event: 'ticket_opened', to: ticket.state, detail: { pipeline: ticket.pipeline, ...detail } });
+      if (pipeline) await owesEvents(tx, ticket, auditId, this.eventDestinations(pipeline));
       await tx.schedule(...opened.effects.map((e) => jobFor(ticket, e)));
       return ticket;
     }).catch((e: unknown) => {
@@ -172,9 +188,27 @@ export class Tickets {
     await appendAudit(this.pool, { ticketId: ticket.id, actor, event, from: ticket.state, to: ticket.state, detail });
   }
 
-  /** An IM event that changes nothing (a human's task), kept in the ticket's history and consumed. */
-  async noteImEvent(ticket: Ticket, consumes: Consumed, note: Record<string, unknown>): Promise<void> {
-    await noteEventOnTicket(this.pool, ticket.id, consumes.provider, consumes.eventId, { ...note, event_id: consumes.eventId });
+  /**
+   * An IM event that changes no state (a human's task), kept in the ticket's history and consumed. `acted`: a human
+   * approver acted on their task: in the same commit the ticket's reminder clock starts over and its human-step
+   * timer is recomputed (the history entry is the note itself).
+   */
+  async noteImEvent(ticket: Ticket, consumes: Consumed, note: Record<string, unknown>, acted?: { pipeline: Pipeline }): Promise<void> {
+    const detail = { ...note, event_id: consumes.eventId };
+    const act: TicketEvent = { type: 'approver_acted' };
+    if (!acted || !transition(ticket, act, acted.pipeline, new Date()).changed) {
+      await noteEventOnTicket(this.pool, ticket.id, consumes.provider, consumes.eventId, detail);
+      return;
+    }
+    await this.outbox.transaction(async (tx) => {
+      const locked = await lockTicket(tx.db, ticket.id);
+      const t = locked && transition(locked, act, acted.pipeline, new Date());
+      if (t?.changed) {
+        await updateTicket(tx.db, t.ticket);
+        await tx.schedule(...t.effects.map((e) => jobFor(t.ticket, e)));
+      }
+      await noteEventOnTicket(tx.db, ticket.id, consumes.provider, consumes.eventId, detail);
+    });
   }
 
   private opened(ticket: Ticket): void {
@@ -185,22 +219,39 @@ export class Tickets {
 
   /** A committed transition; counted and told when it entered another state, whatever caused it (IM, business, clock, operator). */
   private moved(before: Ticket, t: Transition, event: TicketEvent): void {
+    if (event.type === 'approval_escalated') this.escalated(t.ticket);
     if (t.ticket.state === before.state) return;
     this.metrics.ticketTransitions.inc({ pipeline: before.pipeline.name, state: t.ticket.state });
     const n = this.narration;
     n?.log.info({ ticket: before.id, pipeline: before.pipeline.name, from: before.state, to: t.ticket.state, console: ticketUrl(n.consoleUrl, before.id) }, transitionLine(before, t.ticket, event, n.consoleUrl));
+    if (t.ticket.state === 'needs_operator') n?.alarms?.raise(needsOperatorAlarm(before, t.ticket, event, n.consoleUrl));
   }
+  /** An escalation (a flag, not a state): counted, and told at warn level with its console URL. */
+  private escalated(ticket: Ticket): void {
+    this.metrics.ticketsEscalated.inc({ pipeline: ticket.pipeline.name });
+    const n = this.narration;
+    n?.log.warn({ ticket: ticket.id, pipeline: ticket.pipeline.name, console: ticketUrl(n.consoleUrl, ticket.id) }, `ticket ${ticket.id} escalated: still waiting for its approvers: ${ticketUrl(n.consoleUrl, ticket.id)}`);
+  }
+
 }
 
 class KeyInFlight extends Error {}
 
-async function applyInTransaction(tx: Transaction, ticket: StoredTicket, event: TicketEvent, pipeline: Pipeline, actor: string, detail: Record<string, unknown> = {}): Promise<Applied> {
+async function applyInTransaction(tx: Transaction, ticket: StoredTicket, event: TicketEvent, pipeline: Pipeline, actor: string, detail: Record<string, unknown> = {}, eventDestinations: EventDestinations = () => []): Promise<Applied> {
   const t = transition(ticket, event, pipeline, new Date());
   if (!t.changed) return { ...t, ticket };
   await updateTicket(tx.db, t.ticket);
-  await appendAudit(tx.db, { ticketId: ticket.id, ...auditOf(ticket, t, event, actor, detail) });
+  const auditId = await appendAudit(tx.db, { ticketId: ticket.id, ...auditOf(ticket, t, event, actor, detail) });
+  if (t.ticket.state !== ticket.state) await owesEvents(tx, t.ticket, auditId, eventDestinations(pipeline));
   await tx.schedule(...t.effects.map((e) => jobFor(t.ticket, e)));
   return { ...t, ticket: { ...ticket, ...t.ticket, version: ticket.version + 1 } };
+}
+
+/** A change of state (its audit entry `auditId`) owes its event to each destination: the deliveries, and the runs that send them. */
+async function owesEvents(tx: Transaction, after: Ticket, auditId: string, destinations: readonly Destination[]): Promise<void> {
+  if (destinations.length === 0) return;
+  await insertEventDeliveries(tx.db, { auditId, ticketId: after.id, destinations, stage: after.stage ?? null, instanceCode: after.instanceCode });
+  await tx.schedule(...deliveryJobs(after.id, destinations));
 }
 
 function auditOf(before: Ticket, t: Transition, event: TicketEvent, actor: string, detail: Record<string, unknown> = {}) {

@@ -16,6 +16,7 @@ import { jsonBody, rawBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { cursor, date, queryParams } from '../query.ts';
 import { textProblem } from '../../intake/storable.ts';
+import { isDestination } from '../../state-events/event.ts';
 
 /** The admin API (README, "The operator console"): the console's data and actions as JSON, for operators and automation. */
 export function adminApiRoutes(router: Router, deps: AppDeps): void {
@@ -28,7 +29,8 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
     if (q.state && !(ticketStates as readonly string[]).includes(q.state)) throw new HttpError(400, 'bad_state', `state must be one of ${ticketStates.join(', ')}`);
     const limit = q.limit ? Number(q.limit) : 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'bad_limit', 'limit must be 1..200');
-    const page = await listTickets(pool, { pipeline: q.pipeline, state: q.state, applicant: q.applicant, from: date(q.from, 'from'), to: date(q.to, 'to'), enteredSince: date(q.entered_since, 'entered_since'), q: q.q?.trim() || undefined, after: cursor(q.cursor), limit });
+    if (q.escalated !== undefined && !['1', 'true', '0', 'false'].includes(q.escalated)) throw new HttpError(400, 'bad_escalated', 'escalated must be 1 (or true): only escalated tickets, or 0 (or false): every ticket');
+    const page = await listTickets(pool, { pipeline: q.pipeline, state: q.state, applicant: q.applicant, from: date(q.from, 'from'), to: date(q.to, 'to'), enteredSince: date(q.entered_since, 'entered_since'), escalated: q.escalated === '1' || q.escalated === 'true', q: q.q?.trim() || undefined, after: cursor(q.cursor), limit });
     ctx.body = { tickets: page.tickets.map(summary), next_cursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null };
   });
 
@@ -62,6 +64,25 @@ export function adminApiRoutes(router: Router, deps: AppDeps): void {
   router.post('/api/v1/tickets/:id/retry', viewer, operator, rawBody(64 << 10), action((ctx) => ({ type: 'operator_retry', actor: ctx.state.principal!.id })));
   router.post('/api/v1/tickets/:id/reject', viewer, operator, rawBody(64 << 10), action((ctx, b) => ({ type: 'operator_reject', actor: ctx.state.principal!.id, comment: comment(b, true)! })));
   router.post('/api/v1/tickets/:id/resolve', viewer, operator, rawBody(64 << 10), action((ctx, b) => ({ type: 'operator_resolve', actor: ctx.state.principal!.id, comment: comment(b, false) })));
+
+  // State-change events (README, "State-change events"): the dead letters, and putting a ticket's back in order.
+  router.get('/api/v1/events/dead', viewer, async (ctx) => {
+    const letters = (await deps.stateEvents?.deadLetters()) ?? [];
+    ctx.body = { dead: letters.map((d) => ({ ticket_id: d.ticketId, destination: d.destination, host: d.host, pipeline: d.pipeline, seq: d.seq, from: d.from, to: d.to, attempts: d.attempts, last_status: d.lastStatus, last_error: d.lastError, dead_since: d.deadSince, dead: d.dead, held: d.held })) };
+  });
+
+  router.post('/api/v1/tickets/:id/events/:destination/redeliver', viewer, operator, rawBody(4096), async (ctx) => {
+    const destination = ctx.params.destination!;
+    if (!isDestination(destination)) throw new HttpError(404, 'unknown_destination', 'the destination is pipeline or runtime');
+    const ticket = await getTicket(pool, ticketId(ctx));
+    if (!ticket) throw new HttpError(404, 'unknown_ticket', `no ticket ${ctx.params.id}`);
+    const redelivered = (await deps.stateEvents?.redeliver(ticket.id, destination)) ?? 0;
+    if (!redelivered) throw new HttpError(409, 'nothing_dead', `ticket ${ticket.id} has no dead event for the ${destination} destination`);
+    const actor = ctx.state.principal!.id;
+    await deps.tickets.record(ticket, `operator:${actor}`, 'events_redelivered', { destination, events: redelivered });
+    deps.log.info({ ticket: ticket.id, destination, events: redelivered, actor }, 'operator action: state-change events redelivered');
+    ctx.body = { ticket_id: ticket.id, destination, redelivered };
+  });
 
   router.get('/api/v1/pipelines', viewer, async (ctx) => {
     ctx.body = {
@@ -110,6 +131,7 @@ export function summary(t: StoredTicket) {
     field_problems: t.fieldProblems ?? [],
     results: t.results,
     deadline_at: t.deadlineAt ?? null,
+    escalated_at: t.escalatedAt ?? null,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
   };

@@ -112,12 +112,14 @@ async function processEvent(deps: JobDeps, stored: { provider: string; eventId: 
 
   if (existing) {
     if (ticketEvent) return (await deps.tickets.apply(existing, ticketEvent, pipeline!, provider.type, { detail: { event_id: stored.eventId }, consumes })).ticket;
-    if (note) await deps.tickets.noteImEvent(existing, consumes, note);
+    // A human approver acting on their task starts the human step's reminder clock over.
+    const acted = event.kind === 'task' && !event.pending && event.userId !== provider.assistant;
+    if (note) await deps.tickets.noteImEvent(existing, consumes, note, acted ? { pipeline: pipeline! } : undefined);
     else await markEventProcessed(deps.pool, stored.provider, stored.eventId);
     return existing;
   }
   const i = await readInstance();
   const mapped = i.mapFields(pipeline!, new Date());
-  const opened = openTicket({ id: newTicketId(), pipeline: pipeline!, provider: provider.type as Ticket['provider'], instanceCode: i.instanceCode, serialNumber: i.serialNumber, applicant: i.applicant, fields: mapped.fields, fieldProblems: mapped.problems });
+  const opened = openTicket({ id: newTicketId(), pipeline: pipeline!, provider: provider.type as Ticket['provider'], instanceCode: i.instanceCode, serialNumber: i.serialNumber, applicant: i.applicant, fields: mapped.fields, fieldProblems: mapped.problems, now: new Date() });
   return deps.tickets.openFromInstance(opened, pipeline!, provider.type, { event: ticketEvent, note, consumes });
 }

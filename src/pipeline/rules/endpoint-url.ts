@@ -2,7 +2,10 @@ import { isIP } from 'node:net';
 import { isLoopback } from '../../security/loopback.ts';
 import { record, stageNames, type FileRule, type RuleContext } from './rule.ts';
 
-/** Business calls carry signed ticket data: https, or plain http only on loopback or when the pipeline opts in. */
+/**
+ * Business calls (and state-change events) carry signed ticket data: https, or plain http only on loopback or when the
+ * pipeline opts in.
+ */
 export const endpointUrl: FileRule = {
   name: 'endpoint-url',
   check(ctx) {
@@ -11,6 +14,7 @@ export const endpointUrl: FileRule = {
       checkUrl(ctx, ['stages', stage, 'endpoint'], record(stages?.[stage])?.endpoint);
     }
     checkUrl(ctx, ['notify_url'], ctx.value.notify_url);
+    checkUrl(ctx, ['events_url'], ctx.value.events_url);
     const fields = record(ctx.value.fields) ?? {};
     for (const [name, field] of Object.entries(fields)) {
       checkUrl(ctx, ['fields', name, 'options_source'], record(field)?.options_source);

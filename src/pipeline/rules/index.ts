@@ -7,6 +7,7 @@ import { endpointUrl } from './endpoint-url.ts';
 import { fieldDefault } from './field-default.ts';
 import { fieldShape } from './field-shape.ts';
 import { fileName } from './file-name.ts';
+import { humanStep } from './human-step.ts';
 import { literalSecret } from './literal-secret.ts';
 import { managedForm } from './managed-form.ts';
 import { origin } from './origin.ts';
@@ -31,6 +32,7 @@ export const fileRules: readonly FileRule[] = [
   managedForm,
   stageNode,
   stageMode,
+  humanStep,
   endpointUrl,
   uniqueField,
   duplicateKey,

@@ -118,7 +118,7 @@ const TOKEN_API = 'v1.0/oauth2/accessToken';
  * APIs outside the monthly quota (https://open.dingtalk.com/document/development/basic-interfaces-such-as-log-off-and-address-book):
  * access tokens and contacts. Their success says nothing about the quota.
  */
-const quotaExempt = (api: string) => api === TOKEN_API || api.startsWith('topapi/v2/user/');
+export const quotaExempt = (api: string) => api === TOKEN_API || api.startsWith('topapi/v2/user/');
 
 interface Answer {
   status: number;
@@ -137,6 +137,11 @@ export class DingTalkApi {
   private refused?: { until: number; error: ProviderError };
   private credentialsBad = false;
   private quotaSpent = false;
+
+  /** The app key: the pace of the app's calls is shared per key across replicas. */
+  get appKey(): string {
+    return this.options.appKey;
+  }
 
   constructor(private readonly options: DingTalkApiOptions) {
     this.observer = options.observer ?? silentObserver;
@@ -224,6 +229,29 @@ export class DingTalkApi {
     const first = Array.isArray(list) ? Number(list[0]) : NaN;
     if (!Number.isInteger(first)) throw new ProviderError(`DingTalk user ${userId} has no department (topapi/v2/user/get)`, false);
     return first;
+  }
+
+  /**
+   * 终止审批实例 (TerminateProcessInstance, POST /v1.0/workflow/processInstances/terminate, permission
+   * Workflow.Instance.Write, https://open.dingtalk.com/document/development/revoke-an-approval-instance): `isSystem`
+   * true terminates it as the system. Only a running instance started more than 15 s ago, and only when the template
+   * allows the submitter to withdraw (允许提交人撤销审批中的审批单); the page marks isSystem optional but has an error
+   * for it missing, so it is always sent.
+   */
+  async terminateInstance(body: { processInstanceId: string; isSystem: boolean; remark?: string; operatingUserId?: string }): Promise<void> {
+    await this.call('POST', '/v1.0/workflow/processInstances/terminate', body);
+  }
+
+  /**
+   * A work notification (工作通知, old API POST topapi/message/corpconversation/asyncsend_v2,
+   * https://open.dingtalk.com/document/development/asynchronous-sending-of-enterprise-session-messages): `msg` is one
+   * message of one `msgtype`, at most 2048 bytes; `userid_list` at most 100 user ids, comma-separated. Delivery is
+   * asynchronous: the answer is a `task_id`, and people it could not reach are only known by asking getsendresult.
+   * Internal apps have the permission by default.
+   */
+  async sendWorkNotification(body: { agent_id: number; userid_list: string; msg: Record<string, unknown> }): Promise<string> {
+    const data = await this.oapi('/topapi/message/corpconversation/asyncsend_v2', body, []);
+    return String(data.task_id ?? '');
   }
 
   async comment(body: { processInstanceId: string; text: string; commentUserId: string }): Promise<void> {

@@ -49,7 +49,7 @@ describe("DingTalk's documented examples through our decoders and mappers", () =
     assert.equal(instance.status, 'PENDING', 'RUNNING');
     assert.equal(instance.serialNumber, '111');
     assert.deepEqual(instance.applicant, { user_id: 'manager1', department_id: '1' });
-    assert.deepEqual(instance.tasks, [{ id: '111', userId: 'manager1', pending: false, nodeKey: '111', nodeName: undefined }]);
+    assert.deepEqual(instance.tasks, [{ id: '111', userId: 'manager1', pending: false, nodeKey: '111', nodeName: undefined, links: { mobile: 'https://www.xxxx.com', pc: 'https://www.xxxx.com' } }]);
     const forecast = asked.find((a) => a.path === '/v1.0/workflow/processes/forecast')!;
     assert.deepEqual(forecast.body, { processCode: 'PROC-OF-THE-TICKET', deptId: 1, userId: 'manager1', formComponentValues: [{ name: '组件1', value: '示例值' }] });
   });

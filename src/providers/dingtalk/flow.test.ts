@@ -1,4 +1,4 @@
-import { dingTalkEnv } from '../../testing/dingtalk.ts';
+import { cloudDmProcess, dingTalkEnv } from '../../testing/dingtalk.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeBusiness } from '../../testing/business.ts';
@@ -26,16 +26,7 @@ describe('DingTalk through HTTP push: the same pipelines and business contract',
   before(async () => {
     business = await new FakeBusiness(testSecret).start();
     ding = await startDingTalkSimulator({ retryDelaysMs: [100, 200, 400, 800] });
-    ding.model.defineProcess({
-      processCode: PROCESS,
-      name: '数据变更工单',
-      formComponents: ['工单类型', '工单标题', '备注信息', '关联实例', '关联实例信息', '实例类型', '关联库', '预计影响行数', '分析的SQL数量', '分析的SQL结果汇总', 'SQL内容', '审批意见'].map((label, i) => ({ componentType: label.includes('SQL内容') || label === '备注信息' ? 'TextareaField' : 'TextField', props: { id: `TextField-${i}`, label, required: ['工单类型', 'SQL内容'].includes(label) } })),
-      activities: [
-        { activityId: 'act_sql_check', name: 'SQL 检查', approvers: ['dt-assistant'] },
-        { activityId: 'act_dba', name: 'DBA 审批', approvers: ['dba-li', 'dba-wang'], mode: 'OR' },
-        { activityId: 'act_sql_execute', name: 'SQL 执行', approvers: ['dt-assistant'] },
-      ],
-    });
+    ding.model.defineProcess(cloudDmProcess(PROCESS));
     stack = await startStack({
       business: business.url,
       env: dingTalkEnv(ding),

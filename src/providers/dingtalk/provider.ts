@@ -1,6 +1,6 @@
 import type { Stage } from '../../engine/ticket.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { ProviderError, type NeutralEvent, type NeutralInstance, type Provider } from '../provider.ts';
+import { ProviderError, type NeutralEvent, type NeutralInstance, type Provider, type Reminder } from '../provider.ts';
 import type { DingTalkApi } from './api.ts';
 import { mapDingTalkForm, type DingTalkValue } from './form.ts';
 import { dingTalkCreateValues } from './form-create.ts';
@@ -12,6 +12,9 @@ interface DingTalkTask {
   status: string;
   activityId?: string;
   processInstanceId?: string;
+  /** The task's own pages (移动端任务URL, PC端任务URL). */
+  mobileUrl?: string;
+  pcUrl?: string;
 }
 
 /**
@@ -26,8 +29,33 @@ export const createDept = (dept: number): number => (dept === 1 ? -1 : dept);
 /** Only RUNNING (处理中) is a task to act on: NEW is 未启动, a sequential activity's later approver. */
 export const taskPending = (status: string): boolean => status === 'RUNNING';
 
-/** DingTalk behind the provider interface: bpms events, processInstances/execute, nodes by activity id. */
-export function dingTalkProvider(api: DingTalkApi, assistant: string): Provider {
+/**
+ * A reminder as a work notification: an `oa` message whose `message_url` / `pc_message_url` open the approver's task
+ * (message-types-and-data-format; https://open.dingtalk.com/document/development/redirect-micro-applications-to-work-messages),
+ * or plain `text` when the instance read gave no link. The whole `msg` must stay within 2048 bytes.
+ */
+export function workNotification(r: Reminder): Record<string, unknown> {
+  const links = r.to[0]?.links;
+  const mobile = links?.mobile ?? links?.pc;
+  const cut = (text: string, bytes: number) => {
+    while (Buffer.byteLength(text) > bytes) text = text.slice(0, -1);
+    return text;
+  };
+  if (!mobile) return { msgtype: 'text', text: { content: cut(`${r.title}\n${r.text}`, 1500) } };
+  return { msgtype: 'oa', oa: { message_url: mobile, ...(links?.pc ? { pc_message_url: links.pc } : {}), head: { bgcolor: 'FFFF9900', text: cut(r.title, 60) }, body: { title: cut(r.title, 120), content: cut(r.text, 1000) } } };
+}
+
+/**
+ * Work notifications: DingTalk allows 5000 recipients a minute and 20 calls a second per API on the standard
+ * edition (LIMITS); we keep well below.
+ */
+const REMINDERS_PER_MINUTE = 600;
+
+/**
+ * DingTalk behind the provider interface: bpms events, processInstances/execute, nodes by activity id. With the
+ * app's `agentId` (DINGTALK_AGENT_ID), reminders go out as work notifications.
+ */
+export function dingTalkProvider(api: DingTalkApi, assistant: string, options: { agentId?: number } = {}): Provider {
   // Activity names, for stages that name their node rather than give its activity id (from the process forecast,
   // made as the instance's originator with its form, so branches taken by this instance are named too).
   const names = new Map<string, { at: number; byId: Map<string, string> }>();
@@ -72,7 +100,7 @@ export function dingTalkProvider(api: DingTalkApi, assistant: string): Provider 
         serialNumber: typeof r.businessId === 'string' ? r.businessId : undefined,
         applicant: { user_id: originator, ...(dept !== undefined ? { department_id: String(dept) } : {}) },
         status,
-        tasks: tasks.map((t) => ({ id: String(t.taskId), userId: t.userId, pending: taskPending(t.status), nodeKey: t.activityId, nodeName: t.activityId ? byId.get(t.activityId) : undefined })),
+        tasks: tasks.map((t) => ({ id: String(t.taskId), userId: t.userId, pending: taskPending(t.status), nodeKey: t.activityId, nodeName: t.activityId ? byId.get(t.activityId) : undefined, ...(t.mobileUrl || t.pcUrl ? { links: { ...(t.mobileUrl ? { mobile: t.mobileUrl } : {}), ...(t.pcUrl ? { pc: t.pcUrl } : {}) } } : {}) })),
         mapFields: (pipeline: Pipeline, now: Date) => mapDingTalkForm(pipeline, values, now),
       };
     },
@@ -99,6 +127,20 @@ export function dingTalkProvider(api: DingTalkApi, assistant: string): Provider 
     },
     async comment(instanceCode, user, text) {
       await api.comment({ processInstanceId: instanceCode, text, commentUserId: user });
+    },
+    ...(options.agentId !== undefined
+      ? {
+          reminderBatch: 100,
+          remindPace: { key: `dingtalk:${api.appKey}:work-notification`, perMinute: REMINDERS_PER_MINUTE },
+          // DingTalk reports people it could not reach only through getsendresult, a counted call we do not make.
+          async remind(r: Reminder) {
+            await api.sendWorkNotification({ agent_id: options.agentId!, userid_list: r.to.map((p) => p.userId).join(','), msg: workNotification(r) });
+            return { refused: [] };
+          },
+        }
+      : {}),
+    async endInstance(i) {
+      await api.terminateInstance({ processInstanceId: i.instanceCode, isSystem: true, remark: i.reason.slice(0, 1024), operatingUserId: i.originator });
     },
     stageOf(pipeline, node) {
       for (const stage of ['check', 'execute'] as Stage[]) {

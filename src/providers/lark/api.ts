@@ -19,6 +19,13 @@ export const LARK = {
   INSTANCE_NOT_FOUND: 1390003,
   /** 60012 OpenApiErrorCodeUuidConflict: an instance with this uuid exists already. */
   UUID_CONFLICT: 60012,
+  /**
+   * 发送消息 (im/v1/messages) refusals of one receiver (https://open.feishu.cn/document/server-docs/im-v1/message/create):
+   * 230013 the bot has no availability to the user, 230053 the user stopped the bot, 230029 resigned, 230034 invalid
+   * receive_id, 230035 no permission to send, 230038 cross-tenant p2p not allowed. 230020 is its frequency limit.
+   */
+  MESSAGE_RECEIVER_REFUSED: [230013, 230053, 230029, 230034, 230035, 230038] as readonly number[],
+  MESSAGE_RATE_LIMITED: 230020,
   /** 10014 app unauthorized (应用状态不可用: the app is disabled), 10015 wrong app secret. */
   APP_UNAUTHORIZED: 10014,
   WRONG_APP_SECRET: 10015,
@@ -147,6 +154,26 @@ export class LarkApi {
   async decideTask(action: 'approve' | 'reject', task: { approval_code: string; instance_code: string; user_id: string; task_id: string; comment: string }): Promise<void> {
     const payload = { params: { user_id_type: 'user_id' as const }, data: task };
     await this.call(`approval/v4/tasks/${action}`, () => (action === 'approve' ? this.client.approval.v4.task.approve(payload) : this.client.approval.v4.task.reject(payload)));
+  }
+
+  /**
+   * Sends a message as the app's bot to one user (发送消息, POST im/v1/messages?receive_id_type=user_id,
+   * https://open.feishu.cn/document/server-docs/im-v1/message/create; scope im:message:send_as_bot, or im:message).
+   * `content` is the serialized content (a card's JSON for `interactive`); `uuid` (at most 50 characters) makes a
+   * repeat within an hour send nothing more. Answers the new message's id.
+   */
+  async sendMessage(userId: string, msgType: 'interactive' | 'text', content: string, uuid?: string): Promise<string> {
+    const data = await this.call('im/v1/messages', () => this.client.im.message.create({ params: { receive_id_type: 'user_id' }, data: { receive_id: userId, msg_type: msgType, content, ...(uuid ? { uuid } : {}) } }));
+    return String(data.message_id ?? '');
+  }
+
+  /**
+   * Withdraws an instance as its originator (撤回审批实例, POST approval/v4/instances/cancel,
+   * https://open.feishu.cn/document/server-docs/approval-v4/instance/cancel): only the originator may, and only when
+   * the definition allows withdrawing (更多设置: 允许撤销审批中的申请). 100 calls a minute.
+   */
+  async cancelInstance(data: { approval_code: string; instance_code: string; user_id: string }): Promise<void> {
+    await this.call('approval/v4/instances/cancel', () => this.client.approval.v4.instance.cancel({ params: { user_id_type: 'user_id' }, data }));
   }
 
   async comment(instanceCode: string, userId: string, text: string): Promise<void> {

@@ -17,11 +17,14 @@ export interface TransitionWrite<J extends JobSpec = JobSpec> {
   queued: J[];
   /** The IM event this transition consumes, marked processed with it. */
   processedEvent?: { provider: string; eventId: string };
+  /** A change of state: the destinations its event is delivered to (one `event_deliveries` row each, by the audit entry). */
+  eventDestinations?: readonly string[];
 }
 
 /**
  * Writes a transition in one statement: the ticket (if still at the version it was read at), its audit entry, its
- * effects and the consumed event, all or nothing. `written: false` means another writer got there first.
+ * effects, the consumed event and the deliveries of its state-change event, all or nothing. `written: false` means
+ * another writer got there first.
  */
 export async function commitTransition<J extends JobSpec>(db: Pool | PoolClient, w: TransitionWrite<J>): Promise<{ written: boolean; effects: PendingEffect<J>[] }> {
   const t = w.after;
@@ -29,10 +32,12 @@ export async function commitTransition<J extends JobSpec>(db: Pool | PoolClient,
     name: 'commit-transition',
     text: `WITH u AS (
        UPDATE tickets SET state = $3, stage = $4, attempts = $5, data = $6, deadline_at = $7, instance_code = $8, serial_number = $9,
-                          updated_at = now(), version = version + 1
+                          escalated_at = $28, updated_at = now(), version = version + 1
        WHERE id = $1 AND version = $2 RETURNING id),
      a AS (
-       INSERT INTO ticket_audit (ticket_id, actor, event, from_state, to_state, detail) SELECT id, $10, $11, $12, $13, $14 FROM u),
+       INSERT INTO ticket_audit (ticket_id, actor, event, from_state, to_state, detail) SELECT id, $10, $11, $12, $13, $14 FROM u RETURNING id),
+     v AS (
+       INSERT INTO event_deliveries (ticket_id, destination, audit_id, stage, instance_code) SELECT $1, x.d, a.id, $4, $8 FROM a, unnest($27::text[]) AS x(d)),
      e AS (
        INSERT INTO pending_effects (task, payload, job_key, max_attempts, claimed_by)
        SELECT x.task, x.payload, x.job_key, x.max_attempts, $15 FROM u, unnest($16::text[], $17::jsonb[], $18::text[], $19::int[]) WITH ORDINALITY AS x(task, payload, job_key, max_attempts, n)
@@ -52,6 +57,8 @@ export async function commitTransition<J extends JobSpec>(db: Pool | PoolClient,
       w.claimer ?? null, w.pending.map((j) => j.task), w.pending.map((j) => JSON.stringify(j.payload)), w.pending.map((j) => j.key ?? null), w.pending.map((j) => j.maxAttempts ?? 25),
       w.queued.map((j) => j.task), w.queued.map((j) => JSON.stringify(j.payload)), w.queued.map((j) => j.runAt?.toISOString() ?? new Date().toISOString()), w.queued.map((j) => j.key ?? null), w.queued.map((j) => j.maxAttempts ?? 25),
       w.processedEvent?.provider ?? null, w.processedEvent?.eventId ?? null,
+      w.eventDestinations ?? [],
+      t.escalatedAt ?? null,
     ],
   });
   const row = rows[0]!;

@@ -11,6 +11,8 @@ export interface TicketFilter {
   q?: string;
   /** Tickets that entered the state they are in at this moment or later. */
   enteredSince?: Date;
+  /** Only escalated tickets (the human step's flag, index `tickets_escalated`). */
+  escalated?: boolean;
   /** The keyset cursor of the previous page's last row. */
   after?: { createdAt: string; id: string };
   limit: number;
@@ -31,6 +33,7 @@ export async function listTickets(pool: Pool, f: TicketFilter): Promise<{ ticket
   if (f.to) where.push(`created_at < ${arg(f.to.toISOString())}`);
   if (f.q) where.push(`(id = ${arg(f.q)} OR instance_code = ${arg(f.q)})`);
   if (f.enteredSince) where.push(`EXISTS (SELECT 1 FROM ticket_audit a WHERE a.ticket_id = tickets.id AND a.to_state = tickets.state AND a.from_state IS DISTINCT FROM a.to_state AND a.at >= ${arg(f.enteredSince.toISOString())})`);
+  if (f.escalated) where.push('escalated_at IS NOT NULL');
   if (f.after) where.push(`(created_at, id) < (${arg(f.after.createdAt)}::timestamptz, ${arg(f.after.id)})`);
   const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(f.limit + 1)}`;
   const { rows } = await pool.query(sql, args);

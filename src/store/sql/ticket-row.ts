@@ -12,8 +12,10 @@ export type TicketRow = {
   state: Ticket['state'];
   stage: Ticket['stage'] | null;
   attempts: number;
-  data: { applicant: Ticket['applicant']; fields?: Record<string, unknown>; fieldProblems?: string[]; tasks: Ticket['tasks']; results: Ticket['results']; closedBy?: Ticket['closedBy'] };
+  data: { applicant: Ticket['applicant']; fields?: Record<string, unknown>; fieldProblems?: string[]; tasks: Ticket['tasks']; results: Ticket['results']; closedBy?: Ticket['closedBy']; approval?: Ticket['approval'] };
   deadline_at: Date | null;
+  /** When the ticket was escalated (its own column, for the console's filter and the metric). */
+  escalated_at: Date | null;
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -24,7 +26,7 @@ export type TicketRow = {
  * adding a column does not break the statements other replicas prepared before it ("cached plan must not change
  * result type").
  */
-export const TICKET_COLUMNS = 'id, pipeline_name, pipeline_version, provider, definition_code, instance_code, serial_number, state, stage, attempts, data, deadline_at, created_at, updated_at, version';
+export const TICKET_COLUMNS = 'id, pipeline_name, pipeline_version, provider, definition_code, instance_code, serial_number, state, stage, attempts, data, deadline_at, created_at, updated_at, version, escalated_at';
 
 /** A ticket as stored; `version` counts its updates. */
 export type StoredTicket = Ticket & { fieldProblems?: string[]; createdAt: Date; updatedAt: Date; version: number };
@@ -47,6 +49,8 @@ export function fromRow(r: TicketRow): StoredTicket {
     tasks: r.data.tasks ?? {},
     results: r.data.results ?? {},
     ...(r.data.closedBy ? { closedBy: r.data.closedBy } : {}),
+    ...(r.data.approval ? { approval: r.data.approval } : {}),
+    ...(r.escalated_at ? { escalatedAt: r.escalated_at.toISOString() } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     version: r.version,
@@ -54,5 +58,5 @@ export function fromRow(r: TicketRow): StoredTicket {
 }
 
 export function data(t: Ticket & { fieldProblems?: string[] }) {
-  return JSON.stringify({ applicant: t.applicant, fields: t.fields, fieldProblems: t.fieldProblems, tasks: t.tasks, results: t.results, closedBy: t.closedBy });
+  return JSON.stringify({ applicant: t.applicant, fields: t.fields, fieldProblems: t.fieldProblems, tasks: t.tasks, results: t.results, closedBy: t.closedBy, approval: t.approval });
 }

@@ -32,6 +32,11 @@ export interface DtProcess {
    * change their type nor remove them (formschema.error, FORMS below).
    */
   conditionComponents?: string[];
+  /**
+   * 高级设置 → 撤销/修改审批单 → 允许提交人撤销审批中的审批单: whether TerminateProcessInstance may end its running
+   * instances (internalError otherwise, src/providers/dingtalk/simulator/notifications.ts); allowed unless false.
+   */
+  allowRevoke?: boolean;
 }
 
 /** A member of the organisation, as 查询用户详情 shows them (https://open.dingtalk.com/document/development/query-user-details). */

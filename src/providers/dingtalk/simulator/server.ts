@@ -7,6 +7,7 @@ import { jsonBody, rawBody } from '../../../http/body.ts';
 import { DingTalkApiError, DingTalkModel, ROOT_DEPT, type DtComponent, type DtEvent, type DtInstance, type DtProcess } from './model.ts';
 import { DingTalkPusher } from './pusher.ts';
 import { StreamGateway } from './stream-gateway.ts';
+import { notificationRoutes, type DtNotification } from './notifications.ts';
 
 export interface DingTalkSimulatorOptions {
   appKey?: string;
@@ -22,6 +23,10 @@ export interface DingTalkSimulatorOptions {
   qpsLimit?: number;
   /** Calls left in the organisation's monthly quota (the standard edition has 5000); unset = unlimited. */
   quotaRemaining?: number;
+  /** The app's AgentId, which sends work notifications (default 1000000001). */
+  agentId?: number;
+  /** TerminateProcessInstance refuses instances younger than this (DingTalk: 15 s; tests lower it). */
+  terminateMinAgeMs?: number;
 }
 
 export interface DingTalkSimulator {
@@ -30,6 +35,8 @@ export interface DingTalkSimulator {
   pusher: DingTalkPusher;
   gateway: StreamGateway;
   options: Required<Pick<DingTalkSimulatorOptions, 'appKey' | 'appSecret' | 'token' | 'aesKey'>>;
+  /** Every work notification sent (asyncsend_v2), with whom it reached (src/providers/dingtalk/simulator/notifications.ts). */
+  notifications: DtNotification[];
   /** Every call to a DingTalk API (token requests included), with the HTTP status answered. */
   calls: Array<{ method: string; path: string; body: unknown; status: number; at: number }>;
   setCallbackUrl(url: string | undefined): void;
@@ -259,6 +266,9 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
     ctx.body = opened;
   });
 
+  const notifications: DtNotification[] = [];
+  notificationRoutes(router, { model, options: { agentId: opts.agentId ?? 1_000_000_001, terminateMinAgeMs: opts.terminateMinAgeMs ?? 15_000 }, authed: authed(), oapi: (handle) => oapi(true, handle), body, notifications });
+
   router.post('/_sim/processes', (ctx) => {
     ctx.body = model.defineProcess(body(ctx) as unknown as DtProcess);
   });
@@ -278,6 +288,7 @@ export async function startDingTalkSimulator(options: DingTalkSimulatorOptions =
     pusher,
     gateway,
     options: opts,
+    notifications,
     calls,
     setCallbackUrl(url) {
       callbackUrl = url;

@@ -34,6 +34,8 @@ export interface SimDefinition {
   subscribed: boolean;
   /** Raised by every edit (`updateDefinition`); the definition-updated event carries it as `version_id`. */
   version?: number;
+  /** 更多设置: 允许撤销审批中的申请 — whether the originator may withdraw a pending instance (approval/v4/instances/cancel); allowed unless false. */
+  allow_withdraw?: boolean;
 }
 
 /**

@@ -7,6 +7,7 @@ import { jsonBody, rawBody } from '../../../http/body.ts';
 import { LarkApiError, LarkModel, openIdOf, type SimDefinition, type SimEvent } from './model.ts';
 import { checkCreateForm } from './create-form.ts';
 import { EventPusher } from './pusher.ts';
+import { botRoutes, type SimBot } from './messages.ts';
 
 export interface LarkSimulatorOptions {
   appId?: string;
@@ -28,6 +29,8 @@ export interface LarkSimulator {
   model: LarkModel;
   pusher: EventPusher;
   options: Required<Pick<LarkSimulatorOptions, 'appId' | 'appSecret' | 'verificationToken'>> & LarkSimulatorOptions;
+  /** The app's bot: the messages it sent (im/v1/messages) and the people it cannot reach (src/providers/lark/simulator/messages.ts). */
+  bot: SimBot;
   /** Every OpenAPI call received, for assertions (method, path, body, answer code, time). */
   calls: Array<{ method: string; path: string; body: unknown; code: number; at: number }>;
   /** The next `count` approval API calls answer 429 with x-ogw-ratelimit-reset: resetSeconds. */
@@ -233,6 +236,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     ok(ctx, model.addComment(ctx.params.code!, userId, b.content));
   });
 
+  const bot: SimBot = { messages: [], unreachable: new Set() };
+  botRoutes(router, model, approvalApi, bot);
+
   router.post('/open-apis/contact/v3/users/batch_get_id', approvalApi, (ctx) => {
     const b = body(ctx);
     const mobiles = Array.isArray(b.mobiles) ? b.mobiles.map(String) : [];
@@ -377,6 +383,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     model,
     pusher,
     options: opts,
+    bot,
     calls,
     rateLimitNext(count, resetSeconds = 1) {
       rateLimited = { count, reset: resetSeconds };

@@ -1,0 +1,68 @@
+import { expiredComment } from '../../engine/machine.ts';
+import type { TaskPayloads } from '../../effects/tasks.ts';
+import { InstanceNotFound, ProviderError } from '../../providers/provider.ts';
+import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
+import type { JobDeps } from '../deps.ts';
+import { imRetryDelayMs } from './im-retry.ts';
+
+const MAX_ATTEMPTS = 5;
+
+/** What an operator can do when the IM refuses to end an expired ticket's instance. */
+const remedy: Record<string, string> = {
+  lark: 'Lark lets only the originator withdraw, and only when the approval definition allows it (更多设置: 允许撤销审批中的申请); the instance stays open in Lark, and the assistant refuses it if it reaches the check or execute node',
+  dingtalk: 'DingTalk terminates only running instances, from 15 s after their start, when the template allows it (高级设置: 允许提交人撤销审批中的审批单); the instance stays open in DingTalk, and the assistant refuses it if it reaches the check or execute node',
+};
+
+/**
+ * An expired ticket (the pipeline's `approval.expire_after`): first a comment on the instance, which the requester
+ * reads, saying it expired and why; then the instance is ended — Lark: withdrawn as its originator
+ * (approval/v4/instances/cancel); DingTalk: terminated as the system. The ticket is `expired` in Ticketflow whatever
+ * the IM answers: a refusal is recorded on the ticket (its timeline says so) and logged with what to change.
+ */
+export async function expireInstanceTask(deps: JobDeps, p: TaskPayloads['expire_instance']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
+  const provider = ticket && deps.providers[ticket.provider];
+  if (!ticket || !provider || ticket.state !== 'expired' || ticket.instanceCode.startsWith('pending:')) return;
+  const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
+  const text = expiredComment(pipeline);
+  const call = async (action: string, request: Record<string, unknown>, fn: () => Promise<void>): Promise<ProviderError | undefined> => {
+    const started = performance.now();
+    let error: ProviderError | undefined;
+    try {
+      await fn();
+    } catch (e) {
+      if (!(e instanceof ProviderError)) throw e;
+      error = e;
+    }
+    await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, action, attempt: p.attempt, request, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs: performance.now() - started });
+    deps.metrics.imCalls.inc({ provider: provider.type, action, outcome: error ? (error.transient ? 'retry' : 'failed') : 'done' });
+    return error;
+  };
+  const retry = async (commented: boolean, error: ProviderError) => {
+    await deps.outbox.later({ task: 'expire_instance', payload: { ticket_id: ticket.id, attempt: p.attempt + 1, commented }, runAt: new Date(Date.now() + imRetryDelayMs(p.attempt, error.retryAfterSeconds)) });
+  };
+
+  if (!p.commented) {
+    const error = await call('comment', { instance_code: ticket.instanceCode, text }, () => provider.comment(ticket.instanceCode, provider.assistant, text));
+    if (error && error.transient && p.attempt < MAX_ATTEMPTS) return retry(false, error);
+    if (error) {
+      deps.log.warn({ ticket: ticket.id, error: error.message }, `${provider.type}: the comment telling the requester that ticket ${ticket.id} expired could not be posted`);
+      await deps.tickets.record(ticket, 'ticketflow', 'expiry_comment_failed', { error: error.message });
+    }
+  }
+
+  if (!provider.endInstance) {
+    await deps.tickets.record(ticket, 'ticketflow', 'instance_not_ended', { error: `${provider.type} cannot end instances` });
+    return;
+  }
+  const end = { definitionCode: ticket.definitionCode, instanceCode: ticket.instanceCode, originator: ticket.applicant.user_id, reason: text };
+  const error = await call('end instance', { instance_code: ticket.instanceCode, originator: end.originator }, () => provider.endInstance!(end));
+  if (!error) {
+    await deps.tickets.record(ticket, 'ticketflow', 'instance_ended', { how: provider.type === 'lark' ? 'withdrawn' : 'terminated' });
+    return;
+  }
+  if (!(error instanceof InstanceNotFound) && error.transient && p.attempt < MAX_ATTEMPTS) return retry(true, error);
+  const why = error instanceof InstanceNotFound ? `${provider.type} no longer knows the instance` : error.message;
+  deps.log.warn({ ticket: ticket.id, instance: ticket.instanceCode, error: why }, `ticket ${ticket.id} expired, but ${provider.type} did not end its instance (${why}): ${remedy[provider.type] ?? ''}`);
+  await deps.tickets.record(ticket, 'ticketflow', 'instance_not_ended', { error: why, remedy: remedy[provider.type] });
+}

@@ -1,0 +1,61 @@
+import { noAlarms } from '../../alarms/alarm.ts';
+import type { TicketEvent } from '../../engine/events.ts';
+import { durationWords, planHumanStep, type HumanStepAction } from '../../engine/human-step.ts';
+import type { TaskPayloads } from '../../effects/tasks.ts';
+import { jobFor } from '../../tickets/jobs.ts';
+import { ticketUrl } from '../../tickets/narration.ts';
+import type { JobDeps } from '../deps.ts';
+
+const events: Record<HumanStepAction, TicketEvent> = {
+  remind: { type: 'approval_reminder' },
+  escalate: { type: 'approval_escalated' },
+  expire: { type: 'approval_expired' },
+};
+
+/**
+ * The human step's timer (one queue job per ticket, key `human-step:<ticket>`): carries out what is due through the
+ * ticket door, under the ticket's lock, deciding again from the ticket as locked — so a timer that fires twice, on
+ * two replicas, or after an approver acted, does nothing more. Each action's transition schedules the next timer
+ * in its own commit. A timer that fires early (its ticket's clock moved since it was set) waits for the next action.
+ * A ticket no longer in approval ends its timer here.
+ */
+export async function humanStepTask(deps: JobDeps, p: TaskPayloads['human_step']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
+  if (!ticket || ticket.state !== 'in_approval' || !ticket.approval) return;
+  const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version);
+  const plan = planHumanStep(pipeline.approval, ticket.approval, Boolean(ticket.escalatedAt), new Date());
+  if (plan.due.length === 0) {
+    if (plan.next) await deps.outbox.later(jobFor(ticket, { type: 'schedule_human_step', at: plan.next.at.toISOString() }));
+    return;
+  }
+  await deps.tickets.applyLocked(ticket.id, 'ticketflow', async (locked) => {
+    if (locked.state !== 'in_approval' || !locked.approval) return undefined;
+    const due = planHumanStep(pipeline.approval, locked.approval, Boolean(locked.escalatedAt), new Date()).due;
+    return due.length ? { pipeline, events: due.map((a) => events[a]) } : undefined;
+  });
+}
+
+/**
+ * An escalated ticket, told to the alarm channels (kind `escalation`, one per ticket) with its console link, for the
+ * operators and the pipeline's owner. Runs as an effect of the escalation's commit, so a crash cannot lose it.
+ */
+export async function escalationAlarmTask(deps: JobDeps, p: TaskPayloads['escalation_alarm']): Promise<void> {
+  const ticket = await deps.tickets.get(p.ticket_id);
+  if (!ticket?.escalatedAt) return;
+  const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version).catch(() => undefined);
+  const after = pipeline?.approval?.escalate_after;
+  const im = ticket.provider === 'dingtalk' ? 'DingTalk' : 'Lark';
+  (deps.alarms ?? noAlarms).raise({
+    kind: 'escalation',
+    key: ticket.id,
+    title: `Ticket ${ticket.id} (${ticket.pipeline.name}) is escalated: no decision from its approvers${after ? ` within ${durationWords(after, 'en')}` : ''}`,
+    text: [
+      `Pipeline: ${ticket.pipeline.name} v${ticket.pipeline.version}${pipeline ? ` (owner: ${pipeline.metadata.owner})` : ''}`,
+      `Requester: ${ticket.applicant.user_id}`,
+      `Waiting for approval in ${im} since ${ticket.approval?.since ?? 'unknown'}; state now: ${ticket.state}`,
+      `Instance: ${ticket.instanceCode}`,
+      ...(pipeline?.approval?.expire_after ? [`It expires ${durationWords(pipeline.approval.expire_after, 'en')} after it reached approval.`] : []),
+    ].join('\n'),
+    link: ticketUrl(deps.config.publicUrl, ticket.id),
+  });
+}
