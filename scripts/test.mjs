@@ -42,7 +42,7 @@ const typicalMs = {
   'src/jobs/instance-backoff.test.ts': 20_000,
   'src/cli/doctor.test.ts': 15_000,
   'src/typecheck.test.ts': 15_000,
-  'src/tickets/flow.test.ts': 15_000,
+  'src/tickets/flow.test.ts': 25_000,
   'src/cli/validate.test.ts': 12_000,
   'src/cli/demo.test.ts': 10_000,
   'src/providers/dingtalk/documented-flow.test.ts': 10_000,

@@ -15,7 +15,7 @@ export interface Config {
   allowedHosts?: string[];
   logLevel: string;
   /**
-   * Sandbox mode: no IM is configured at all (neither LARK_APP_ID nor DINGTALK_APP_KEY), so the runtime drives the
+   * Sandbox mode: no IM is configured at all (neither LARK_APP_ID, DINGTALK_APP_KEY nor WECOM_CORP_ID), so the runtime drives the
    * built-in Lark simulator, signs every visitor in as an operator and invents pipeline secrets: loopback only.
    */
   sandbox: boolean;
@@ -27,6 +27,12 @@ export interface Config {
   lark: {
     /** Lark is in use: LARK_APP_ID is set, or the simulator stands in for it (sandbox). */
     enabled: boolean;
+    /**
+     * LARK_EVENT_MODE: how Lark delivers events, as chosen in the developer console (订阅方式). `webhook`: it POSTs them
+     * to /api/v1/lark/callback; `websocket`: over the long connection the runtime opens (src/intake/lark-websocket.ts).
+     * Always `webhook` in sandbox mode.
+     */
+    eventMode: 'webhook' | 'websocket';
     appId: string;
     appSecret: string;
     encryptKey?: string;
@@ -83,6 +89,20 @@ export interface Config {
     /** DINGTALK_AGENT_ID: the app's AgentId, which sends work notifications (reminders); without it none is sent. */
     agentId?: number;
   };
+  /**
+   * Present when WECOM_CORP_ID is set (README, "WeCom"): the self-built app placed in 审批 → 可调用接口的应用, and its
+   * callback (设置API接收: URL, Token, EncodingAESKey) at /api/v1/wecom/callback.
+   */
+  wecom?: {
+    corpId: string;
+    /** WECOM_APP_SECRET: the self-built app's secret (the 审批 system app's secret is refused since 2023-12-01). */
+    appSecret: string;
+    token: string;
+    /** WECOM_ENCODING_AES_KEY: 43 characters. */
+    aesKey: string;
+    /** WECOM_BASE_URL: https://qyapi.weixin.qq.com by default. */
+    baseUrl: string;
+  };
   /** State-change events (README, "State-change events"): the runtime's own destination, and how deliveries retry. */
   events: {
     /** TICKETFLOW_EVENTS_URL: receives the state-change events of every pipeline, signed with `secret`. */
@@ -124,11 +144,11 @@ export const MIN_CREDENTIAL_BYTES = 32;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 3000);
   const lark = Boolean(env.LARK_APP_ID);
-  const sandbox = !lark && !env.DINGTALK_APP_KEY;
+  const sandbox = !lark && !env.DINGTALK_APP_KEY && !env.WECOM_CORP_ID;
   const host = env.HOST || '127.0.0.1';
   if (sandbox && !isLoopback(host)) {
     throw new ConfigError(
-      `no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), which is sandbox mode: every visitor is signed in as an operator and pipeline secrets are invented, so it listens on loopback only, and HOST is ${host}. Configure an IM, or set HOST=127.0.0.1`,
+      `no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY, WECOM_CORP_ID), which is sandbox mode: every visitor is signed in as an operator and pipeline secrets are invented, so it listens on loopback only, and HOST is ${host}. Configure an IM, or set HOST=127.0.0.1`,
     );
   }
   for (const name of ['TICKETFLOW_ADMIN_TOKEN', 'TICKETFLOW_SESSION_SECRET']) {
@@ -138,8 +158,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (lark && !env.LARK_APP_SECRET) throw new ConfigError('LARK_APP_ID is set but LARK_APP_SECRET is not');
   if (lark && !env.LARK_ASSISTANT_USER_ID) throw new ConfigError('LARK_ASSISTANT_USER_ID is not set: it names the account assigned to the check and execute nodes');
   if (env.LARK_APPROVAL_APPLINK && !/^https:\/\/[^/\s]+\/\S*$/.test(env.LARK_APPROVAL_APPLINK)) throw new ConfigError(`LARK_APPROVAL_APPLINK must be an https URL (the AppLink base with its appId), got "${env.LARK_APPROVAL_APPLINK}"`);
-  if (lark && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
-    throw new ConfigError('set LARK_VERIFICATION_TOKEN (and preferably LARK_ENCRYPT_KEY): without them Lark callbacks cannot be authenticated');
+  const larkEventMode = lark ? env.LARK_EVENT_MODE || 'webhook' : 'webhook';
+  if (larkEventMode !== 'webhook' && larkEventMode !== 'websocket') throw new ConfigError(`LARK_EVENT_MODE must be webhook or websocket, got "${larkEventMode}"`);
+  if (lark && larkEventMode === 'webhook' && !env.LARK_VERIFICATION_TOKEN && !env.LARK_ENCRYPT_KEY) {
+    throw new ConfigError('set LARK_VERIFICATION_TOKEN (and preferably LARK_ENCRYPT_KEY): without them Lark callbacks cannot be authenticated (or receive events over the long connection: LARK_EVENT_MODE=websocket)');
+  }
+  // The SDK's WSClient.start() refuses any other app id, with a log line only (lib/index.js): nothing would arrive.
+  if (larkEventMode === 'websocket' && !/^cli_[0-9a-fA-F]{16}$/.test(env.LARK_APP_ID!)) {
+    throw new ConfigError(`LARK_EVENT_MODE=websocket needs LARK_APP_ID as Lark issues it, cli_ and 16 hexadecimal digits (the SDK's long-connection client refuses any other), got "${env.LARK_APP_ID}"`);
   }
   return frozenConfig({
     databaseUrl: env.DATABASE_URL || undefined,
@@ -153,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandbox,
     lark: {
       enabled: lark || sandbox,
+      eventMode: larkEventMode,
       appId: env.LARK_APP_ID || 'cli_sandbox0000000000',
       appSecret: env.LARK_APP_SECRET || 'sandbox-app-secret',
       encryptKey: env.LARK_ENCRYPT_KEY || undefined,
@@ -174,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerDeadAfterMs: deadAfter(env),
     http: httpConfig(env),
     dingtalk: env.DINGTALK_APP_KEY ? dingtalkConfig(env) : undefined,
+    wecom: env.WECOM_CORP_ID ? wecomConfig(env) : undefined,
     events: eventsConfig(env),
     console: {
       adminToken: env.TICKETFLOW_ADMIN_TOKEN || undefined,
@@ -256,6 +284,19 @@ function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']>
     assistantUserId: env.DINGTALK_ASSISTANT_USER_ID,
     ...(env.DINGTALK_AGENT_ID ? { agentId: integer(env, 'DINGTALK_AGENT_ID', 0) } : {}),
   };
+}
+
+/**
+ * WeCom: the corp, the approval app's secret and the callback's Token and EncodingAESKey are all needed, since
+ * callbacks are WeCom's only way to say an approval moved (no long connection for approvals).
+ */
+function wecomConfig(env: NodeJS.ProcessEnv): NonNullable<Config['wecom']> {
+  if (!env.WECOM_APP_SECRET) throw new ConfigError('WECOM_CORP_ID is set but WECOM_APP_SECRET is not: the secret of the self-built app placed in 审批 → 可调用接口的应用');
+  if (!env.WECOM_TOKEN || !env.WECOM_ENCODING_AES_KEY) throw new ConfigError('WECOM_CORP_ID is set but WECOM_TOKEN or WECOM_ENCODING_AES_KEY is not: set both as in the app\'s 接收消息 → 设置API接收, whose URL is PUBLIC_URL/api/v1/wecom/callback');
+  if (!/^[A-Za-z0-9+/]{43}$/.test(env.WECOM_ENCODING_AES_KEY)) throw new ConfigError('WECOM_ENCODING_AES_KEY must be the 43 letters and digits WeCom generated (设置API接收 → EncodingAESKey)');
+  const baseUrl = (env.WECOM_BASE_URL || 'https://qyapi.weixin.qq.com').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+/.test(baseUrl)) throw new ConfigError(`WECOM_BASE_URL must be an http(s) URL, got "${env.WECOM_BASE_URL}"`);
+  return { corpId: env.WECOM_CORP_ID!, appSecret: env.WECOM_APP_SECRET, token: env.WECOM_TOKEN, aesKey: env.WECOM_ENCODING_AES_KEY, baseUrl };
 }
 
 /**

@@ -3,6 +3,7 @@ import { frozenConfig, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { listenHttp } from './http/server.ts';
 import { startDingTalkStream } from './intake/dingtalk-stream.ts';
+import { startLarkWebSocket } from './intake/lark-websocket.ts';
 import { EventInbox } from './intake/inbox.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -10,6 +11,8 @@ import { LarkApi } from './providers/lark/api.ts';
 import { defaultApprovalAppLink, larkProvider } from './providers/lark/provider.ts';
 import { DingTalkApi } from './providers/dingtalk/api.ts';
 import { dingTalkProvider } from './providers/dingtalk/provider.ts';
+import { WeComApi } from './providers/wecom/api.ts';
+import { weComProvider } from './providers/wecom/provider.ts';
 import type { JobDeps } from './jobs/deps.ts';
 import type { LarkSimulator } from './providers/lark/simulator/server.ts';
 import type { ExampleService } from './examples/example-service.ts';
@@ -128,6 +131,12 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
       providers.dingtalk = dingTalkProvider(dingTalkApi, config.dingtalk.assistantUserId, { agentId: config.dingtalk.agentId });
       definitionApis.dingtalk = { api: dingTalkApi, assistantUserId: config.dingtalk.assistantUserId };
     }
+    // WeCom (README, "WeCom"): tickets born in a business system only; its callbacks arrive at /api/v1/wecom/callback.
+    if (config.wecom) {
+      const weComApi = new WeComApi({ corpId: config.wecom.corpId, appSecret: config.wecom.appSecret, baseUrl: config.wecom.baseUrl, observer: imHealth.observer('wecom') });
+      providers.wecom = weComProvider(weComApi);
+      definitionApis.wecom = { api: weComApi };
+    }
     const outbox = new Outbox(pool, log, { outcome: (task, outcome) => metrics.effectsRun.inc({ task, outcome }), backlog: (size) => metrics.effectsBacklog.set(size) });
     // The drift watch reads definitions with the runtime's own clients (sandbox: the simulator), so its calls count
     // against the IM budget like every other; its checks run as jobs, its verdicts live in PostgreSQL.
@@ -163,9 +172,12 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
       const stream = startDingTalkStream({ log, metrics, registry, inbox }, config.dingtalk);
       cleanup.push(async () => stream.disconnect());
     }
+    // LARK_EVENT_MODE=websocket: Lark's long connection instead of the webhook (README, "Setting up Lark").
+    const larkConnection = config.lark.enabled && config.lark.eventMode === 'websocket' ? startLarkWebSocket({ log, metrics, registry, inbox, definitions }, config.lark, imHealth.observer('lark')) : undefined;
+    if (larkConnection) cleanup.push(async () => larkConnection.stop());
 
     const lifecycle = { draining: false };
-    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth, definitions, alarms, stateEvents });
+    const app = createApp({ config, log, metrics, pool, registry, versions: registry.versions, inbox, tickets, checkSettled, lifecycle, secret: secretOf, providers, imHealth, definitions, alarms, stateEvents, larkConnection });
     server.serve(app.callback());
     const url0 = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     sandbox?.pushTo(url0);
@@ -188,6 +200,9 @@ export async function startRuntime(loaded: Config, log: Logger, options: Runtime
           lifecycle.draining = true;
           log.info('draining: readyz answers 503, finishing work in flight');
           await server.close(config.shutdownGraceMs);
+          // No new events over the long connection either; those being stored finish (their acks are not sent, so
+          // Lark pushes them again to another replica, where they are duplicates).
+          larkConnection?.stop();
           await inbox.drain();
           await undo();
           log.info('stopped');

@@ -91,6 +91,7 @@ describe('npm start on a fresh clone (sandbox mode, a real process)', () => {
       TICKETFLOW_SECRET_SQL_CHANGE: '',
       TICKETFLOW_SECRET_TRAVEL_EXPENSE: '',
       TICKETFLOW_SECRET_CLOUDDM_DATA_CHANGE: '',
+      TICKETFLOW_SECRET_CLOUDDM_PERMISSION: '',
       PUBLIC_URL: '',
     };
     const port = await freePort();

@@ -91,7 +91,7 @@ describe('sandbox mode, out of the box: the example pipelines reach the example 
   before(async () => {
     // The example pipelines exactly as in pipelines/ (https://*.example.com endpoints), their secrets unset (the
     // sandbox invents them, and the example service must use the same), quick re-reads for the lost instance.
-    const unset = Object.fromEntries(['ADMIN_PERMISSION', 'SQL_CHANGE', 'TRAVEL_EXPENSE', 'CLOUDDM_DATA_CHANGE'].map((n) => [`TICKETFLOW_SECRET_${n}`, '']));
+    const unset = Object.fromEntries(['ADMIN_PERMISSION', 'SQL_CHANGE', 'TRAVEL_EXPENSE', 'CLOUDDM_DATA_CHANGE', 'CLOUDDM_PERMISSION'].map((n) => [`TICKETFLOW_SECRET_${n}`, '']));
     stack = await startStack({ env: { LARK_APP_ID: '', TICKETFLOW_RECONCILE_AFTER_MS: '300', TICKETFLOW_RECONCILE_EVERY_MS: '300', ...unset } });
     sim = stack.runtime.simulator!.url;
   });
@@ -138,7 +138,12 @@ describe('sandbox mode, out of the box: the example pipelines reach the example 
     await until('in_approval', async () => (await ticketOf(stack, code))?.state === 'in_approval');
     await managerDecides(code, 'approve');
     await until('completed', async () => (await ticketOf(stack, code))?.state === 'completed');
-    assert.deepEqual(await comments(code), ['Checked: editor in crm can be granted.', 'Granted editor in crm.']);
+    // The execute node's decision (with its comment) is the effect of the completing transition: it follows it.
+    const said = await until('the execute comment', async () => {
+      const all = await comments(code);
+      return all.length >= 2 ? all : undefined;
+    });
+    assert.deepEqual(said, ['Checked: editor in crm can be granted.', 'Granted editor in crm.']);
     const refused = await submit(ADMIN, 'alice', [{ id: 'system', value: 'crm' }, { id: 'roles', value: ['viewer'] }, { id: 'widget_reason', value: 'x' }]);
     await until('rejected_by_check', async () => (await ticketOf(stack, refused))?.state === 'rejected_by_check');
   });

@@ -98,6 +98,9 @@ describe('the alarm dispatcher', () => {
     assert.equal(fake.attempts.length, 4, 'after three singles in the window, the next two go as one summary');
     assert.equal(fake.sent()[3]!.kind, 'storm');
     assert.match(fake.sent()[3]!.title, /^2 alarms/);
+    d.raise(alarm('6'));
+    await until('a fifth send', () => fake.attempts.length >= 5);
+    assert.equal(fake.sent()[4]!.key, '6', 'a storm with one alarm left sends that alarm, with its own link, not a summary of one');
     await d.stop();
   });
 

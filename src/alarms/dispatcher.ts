@@ -261,7 +261,8 @@ class Lane {
         }
         const storm = this.storming(now);
         const batch = storm ? this.queue.splice(0) : [this.queue.shift()!];
-        const message = storm ? stormSummary(batch, now, this.options.consoleUrl.replace(/\/+$/, '')) : batch[0]!.message;
+        // A storm that left one alarm waiting sends that alarm itself, with its own link.
+        const message = storm && batch.length > 1 ? stormSummary(batch, now, this.options.consoleUrl.replace(/\/+$/, '')) : batch[0]!.message;
         this.lastSendAt = now;
         if (storm) this.lastSummaryAt = now;
         else this.singles.push(now);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +10,7 @@ import type { DtProcess } from '../providers/dingtalk/simulator/model.ts';
 import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline.ts';
 import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simulator/server.ts';
 import { repoRoot, runCli } from '../testing/cli.ts';
-import { dingTalkEnv } from '../testing/dingtalk.ts';
+import { cloudDmDataChangeProcess, cloudDmPermissionProcess, DATA_CHANGE_IM, dataChangeImPipeline, dingTalkEnv } from '../testing/dingtalk.ts';
 
 describe('ticketflow doctor against the IM definitions', () => {
   let lark: LarkSimulator;
@@ -24,6 +24,7 @@ describe('ticketflow doctor against the IM definitions', () => {
     ding.model.addUser({ userid: 'dt-assistant', deptIds: [12] }, 'dba-li');
     dir = await mkdtemp(join(tmpdir(), 'tf-doctor-'));
     await cp(join(repoRoot, 'pipelines'), dir, { recursive: true });
+    for (const [name, text] of Object.entries(dataChangeImPipeline())) await writeFile(join(dir, name), text);
     admin = checkPipelines([{ path: 'a.yaml', text: await readFile(join(dir, 'admin-permission.yaml'), 'utf8') }]).files[0]!.pipeline!;
     env = {
       PIPELINES_DIR: dir,
@@ -67,7 +68,7 @@ describe('ticketflow doctor against the IM definitions', () => {
     const process = (edit: (p: DtProcess) => DtProcess = (p) => p) =>
       ding.model.defineProcess(
         edit({
-          processCode: 'PROC-CLOUDDM-DATA-CHANGE',
+          processCode: DATA_CHANGE_IM.processCode,
           name: '数据变更工单',
           formComponents: titles.map(([label, type], i) => ({ componentType: type, props: { id: `c${i}`, label } })),
           activities: [
@@ -78,23 +79,37 @@ describe('ticketflow doctor against the IM definitions', () => {
         }),
       );
     process();
-    const ok = await doctor('clouddm-data-change');
+    const ok = await doctor(DATA_CHANGE_IM.name);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 
     process((p) => ({ ...p, formComponents: p.formComponents.map((c) => (c.props.label === '关联库' ? { ...c, props: { ...c.props, label: '关联数据库' } } : c)) }));
-    const renamed = await doctor('clouddm-data-change');
+    const renamed = await doctor(DATA_CHANGE_IM.name);
     assert.equal(renamed.code, 1);
     assert.match(renamed.stdout, /✗ field "database": the DingTalk form has no widget with title "关联库"; there is "关联数据库"/);
 
     process((p) => ({ ...p, activities: p.activities.filter((a) => a.activityId !== 'act_sql_execute') }));
-    const missing = await doctor('clouddm-data-change');
+    const missing = await doctor(DATA_CHANGE_IM.name);
     assert.equal(missing.code, 1);
     assert.match(missing.stdout, /✗ the execute stage's node "act_sql_execute" is not in the DingTalk flow/);
 
     process((p) => ({ ...p, activities: p.activities.map((a) => (a.activityId === 'act_sql_check' ? { ...a, approvers: ['dba-li'] } : a)) }));
-    const approver = await doctor('clouddm-data-change');
+    const approver = await doctor(DATA_CHANGE_IM.name);
     assert.equal(approver.code, 1);
     assert.match(approver.stdout, /✗ the check node "act_sql_check" is approved by dba-li, not the assistant dt-assistant\n {2}→ make dt-assistant \(the assistant account\) its only approver/);
+  });
+
+  test('DingTalk, origin: api: the CloudDM forms of the guide pass without assistant nodes; a control renamed is named', async () => {
+    ding.model.defineProcess(cloudDmDataChangeProcess());
+    ding.model.defineProcess(cloudDmPermissionProcess());
+    for (const name of ['clouddm-data-change', 'clouddm-permission']) {
+      const ok = await doctor(name);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    }
+    const permission = cloudDmPermissionProcess();
+    ding.model.defineProcess({ ...permission, formComponents: permission.formComponents.map((c) => (c.props.label === '申请的权限' ? { ...c, props: { ...c.props, label: '申请权限' } } : c)) });
+    const renamed = await doctor('clouddm-permission');
+    assert.equal(renamed.code, 1);
+    assert.match(renamed.stdout, /✗ field "privileges": the DingTalk form has no widget with title "申请的权限"; there is "申请权限"/);
   });
 
   test('bad usage exits 2', async () => {

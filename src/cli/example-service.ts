@@ -7,7 +7,7 @@ export const exampleService: Command = {
   usage: `ticketflow example-service [--port <n>] [--host <address>]
 
 Serves the check and execute endpoints and options sources of every example pipeline in pipelines/ (admin-permission,
-sql-change, travel-expense, clouddm-data-change) on one port (default 4000; 0 picks a free one), on 127.0.0.1 unless
+sql-change, travel-expense, clouddm-data-change, clouddm-permission) on one port (default 4000; 0 picks a free one), on 127.0.0.1 unless
 --host says otherwise. Each pipeline's requests are verified (signature v1.1) with its secret from the environment
 (TICKETFLOW_SECRET_ADMIN_PERMISSION, …): use the values the runtime uses. Async stages call back signed v1.1.
 Its source, src/examples/, is written against the generated types and signature helper only: a place to start

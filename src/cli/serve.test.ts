@@ -34,7 +34,7 @@ describe('serve on the embedded PostgreSQL default', () => {
     assert.match(first.output(), /SANDBOX MODE/);
     const ready = (await (await fetch(`${first.url}/readyz`)).json()) as { status: string; pipelines: unknown[] };
     assert.equal(ready.status, 'ready');
-    assert.equal(ready.pipelines.length, 4);
+    assert.equal(ready.pipelines.length, 5);
 
     // One data dir, one runtime.
     const second = spawn(process.execPath, [cliPath, 'serve'], { cwd: repoRoot, env: { ...process.env, ...env, DATABASE_URL: '', LARK_APP_ID: '', PORT: String(await freePort()) } });
@@ -83,6 +83,6 @@ describe('serve on the PostgreSQL server of DATABASE_URL', () => {
     await c.connect();
     const { rows } = await c.query('SELECT count(*)::int AS n FROM pipeline_versions');
     await c.end();
-    assert.equal(rows[0].n, 4);
+    assert.equal(rows[0].n, 5);
   });
 });

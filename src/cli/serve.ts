@@ -12,7 +12,7 @@ export const serve: Command = {
 
 Runs the Ticketflow runtime, configured from the environment (see the README): PostgreSQL from DATABASE_URL or,
 when unset, an embedded PostgreSQL under TICKETFLOW_DATA_DIR (default ./.data); pipelines from PIPELINES_DIR
-(default ./pipelines), hot-reloaded; with no IM configured (LARK_APP_ID, DINGTALK_APP_KEY), sandbox mode on the built-in Lark simulator, loopback only.
+(default ./pipelines), hot-reloaded; with no IM configured (LARK_APP_ID, DINGTALK_APP_KEY, WECOM_CORP_ID), sandbox mode on the built-in Lark simulator, loopback only.
 SIGTERM or SIGINT drains and exits 0.`,
   async run(args) {
     const { values } = parse(args, {});

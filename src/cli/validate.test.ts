@@ -11,7 +11,7 @@ const fixture = (rel: string) => readFile(join(repoRoot, 'src/pipeline/testdata'
 test('validate: the repository pipelines pass with exit 0 (the npm run validate of CI)', async () => {
   const r = await runCli(['validate']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stderr, /4 pipeline file\(s\): 0 error\(s\), 0 warning\(s\)/);
+  assert.match(r.stderr, /5 pipeline file\(s\): 0 error\(s\), 0 warning\(s\)/);
 });
 
 test('validate: problems exit 1 in text, json and github formats', async () => {

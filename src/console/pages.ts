@@ -5,6 +5,7 @@ import type { Principal } from './auth.ts';
 import { html, type Html } from './html.ts';
 import { timeTag } from './format.ts';
 import { stateName, t, type Lang } from './i18n.ts';
+import { imName } from './timeline.ts';
 
 export interface PageContext {
   lang: Lang;
@@ -77,7 +78,7 @@ export function pipelinesPage(c: PageContext, pipelines: PipelineView[], errors:
     ${pipelines.map(
       (p) => html`<section class="pipeline"><h2><a href="/pipelines/${p.name}">${p.name}</a> <small>v${p.version}</small></h2>
       ${p.drift ? driftBanner(c.lang, p.drift) : ''}<p>${p.description ?? ''}</p>
-      <dl><dt>${t(c.lang, 'owner')}</dt><dd>${p.owner}</dd><dt>${t(c.lang, 'provider')}</dt><dd>${p.provider.type === 'dingtalk' ? t(c.lang, 'imDingtalk') : p.provider.type === 'lark' ? t(c.lang, 'imLark') : p.provider.type} · <code>${p.provider.code}</code></dd>
+      <dl><dt>${t(c.lang, 'owner')}</dt><dd>${p.owner}</dd><dt>${t(c.lang, 'provider')}</dt><dd>${imName(c.lang, p.provider.type)} · <code>${p.provider.code}</code></dd>
       <dt>${t(c.lang, 'stages')}</dt><dd>${Object.entries(p.stages).map(([name, s]) => (s ? html`<div>${name === 'execute' ? t(c.lang, 'executeWord') : name === 'check' ? t(c.lang, 'checkWord') : name}: ${s.mode} → <code>${s.endpoint}</code>${s.node ? html` (${t(c.lang, 'node')} <code>${Object.values(s.node).join('')}</code>)` : ''}</div>` : ''))}</dd>
       <dt>${t(c.lang, 'fields')}</dt><dd>${Object.entries(p.fields).map(([name, f]) => html`<span class="field"><code>${name}</code>: ${f.type}</span> `)}</dd>
       <dt>${t(c.lang, 'urls')}</dt><dd><div>${t(c.lang, 'eventCallback')}: ${copy(p.urls.event_callback)}</div>${p.urls.external_options.map((o) => html`<div>${t(c.lang, 'externalOptions')} (${o.field}): ${copy(o.url)}</div>`)}</dd></dl></section>`,

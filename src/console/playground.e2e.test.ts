@@ -16,7 +16,7 @@ describe('the five-minute tutorial in headless Chromium', { skip }, () => {
   let browser: Browser;
   const base = () => stack.runtime.config.publicUrl;
   before(async () => {
-    const unset = Object.fromEntries(['ADMIN_PERMISSION', 'SQL_CHANGE', 'TRAVEL_EXPENSE', 'CLOUDDM_DATA_CHANGE'].map((p) => [`TICKETFLOW_SECRET_${p}`, '']));
+    const unset = Object.fromEntries(['ADMIN_PERMISSION', 'SQL_CHANGE', 'TRAVEL_EXPENSE', 'CLOUDDM_DATA_CHANGE', 'CLOUDDM_PERMISSION'].map((p) => [`TICKETFLOW_SECRET_${p}`, '']));
     stack = await startStack({ env: { LARK_APP_ID: '', ...unset } });
     assert.equal(stack.runtime.config.sandbox, true);
     assert.ok(stack.runtime.exampleService, 'sandbox mode starts the example business service');

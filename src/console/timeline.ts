@@ -60,7 +60,7 @@ const quoted = (lang: Lang, text: string) => (text ? ` — “${text}”` : '');
 function sentence(e: AuditEntry, calls: CallRecord[], c: TimelineContext): { text: string; tone: Tone } {
   const { lang } = c;
   const d = e.detail ?? {};
-  const im = imName(lang, e.actor === 'dingtalk' || c.im === 'dingtalk' ? 'dingtalk' : 'lark');
+  const im = imName(lang, e.actor === 'dingtalk' || c.im === 'dingtalk' ? 'dingtalk' : e.actor === 'wecom' || c.im === 'wecom' ? 'wecom' : 'lark');
   const stage = str(d.stage);
   const stageWord = stage === 'execute' ? t(lang, 'executeWord') : t(lang, 'checkWord');
   const service = t(lang, stage === 'execute' ? 'executeService' : 'checkService');
@@ -175,6 +175,7 @@ function stageWordOf(lang: Lang, from: string | null, to: string): string {
 export function imName(lang: Lang, provider: string): string {
   if (provider === 'dingtalk') return t(lang, 'imDingtalk');
   if (provider === 'lark') return t(lang, 'imLark');
+  if (provider === 'wecom') return t(lang, 'imWecom');
   return provider;
 }
 

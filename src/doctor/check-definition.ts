@@ -18,7 +18,7 @@ export const definitionCodeOf = (pipeline: Pipeline) => pipeline.provider.approv
 export async function checkDefinition(apis: DefinitionApis, pipeline: Pipeline): Promise<DefinitionCheck> {
   const type = pipeline.provider.type;
   const code = definitionCodeOf(pipeline);
-  const client = type === 'lark' ? apis.lark : type === 'dingtalk' ? apis.dingtalk : undefined;
+  const client = type === 'lark' ? apis.lark : type === 'dingtalk' ? apis.dingtalk : type === 'wecom' ? apis.wecom : undefined;
   if (!client) return { status: 'skipped', code, reason: `no credentials: set ${credentialVariables[type]}` };
   // A managed DingTalk form (provider.form) before its first apply: there is nothing to read yet.
   if (type === 'dingtalk' && !code) return { status: 'skipped', code, reason: 'the pipeline has no process_code yet: ticketflow apply creates its form' };
@@ -28,8 +28,11 @@ export async function checkDefinition(apis: DefinitionApis, pipeline: Pipeline):
   } catch (e) {
     return { status: 'unreadable', code, reason: `could not read ${type} definition ${code}: ${(e as Error).message}` };
   }
-  const findings = diagnose(pipeline, view, client.assistantUserId);
+  const assistant = 'assistantUserId' in client ? client.assistantUserId : '';
+  const findings = diagnose(pipeline, view, assistant);
   const notes: string[] = [];
-  if (type === 'lark' && (pipeline.origin ?? 'im') === 'im') notes.push(`Lark's definition does not say who approves a node; check that ${client.assistantUserId} approves the check and execute nodes`);
+  if (type === 'lark' && (pipeline.origin ?? 'im') === 'im') notes.push(`Lark's definition does not say who approves a node; check that ${assistant} approves the check and execute nodes`);
+  // The template does not show its flow: applyevent with use_template_approver takes the administrator's approvers.
+  if (type === 'wecom') notes.push(`WeCom's template does not show its flow; check in 审批 → 模板管理 that the template's approvers are set and no node is 申请人自选 (the create uses the template's approvers)`);
   return { status: findings.length ? 'drift' : 'match', code, findings, notes };
 }

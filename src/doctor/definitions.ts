@@ -3,6 +3,8 @@ import { createLogger } from '../log.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { DingTalkApi, type DingTalkForecastRule, type DingTalkSchemaItem } from '../providers/dingtalk/api.ts';
 import { LarkApi } from '../providers/lark/api.ts';
+import { WeComApi, type WeComControl } from '../providers/wecom/api.ts';
+import { textOf } from '../providers/wecom/form.ts';
 import type { DefinitionView } from './diagnose.ts';
 
 /**
@@ -12,6 +14,8 @@ import type { DefinitionView } from './diagnose.ts';
 export interface DefinitionApis {
   lark?: { api: LarkApi; assistantUserId: string };
   dingtalk?: { api: DingTalkApi; assistantUserId: string };
+  /** WeCom has no assistant: its pipelines are `origin: api`. */
+  wecom?: { api: WeComApi };
 }
 
 /** The clients the configuration allows: Lark only with real credentials (not the sandbox's), DingTalk when set. */
@@ -25,6 +29,7 @@ export function definitionApis(config: Config): DefinitionApis {
     const d = config.dingtalk;
     apis.dingtalk = { api: new DingTalkApi({ appKey: d.appKey, appSecret: d.appSecret, apiBaseUrl: d.apiBaseUrl, oapiBaseUrl: d.oapiBaseUrl }), assistantUserId: d.assistantUserId };
   }
+  if (config.wecom) apis.wecom = { api: new WeComApi({ corpId: config.wecom.corpId, appSecret: config.wecom.appSecret, baseUrl: config.wecom.baseUrl }) };
   return apis;
 }
 
@@ -57,7 +62,26 @@ export async function readDefinition(apis: DefinitionApis, pipeline: Pipeline): 
     const [items, rules] = await Promise.all([api.formSchema(code), api.forecast(code, assistantUserId, deptId)]);
     return dingTalkDefinitionView(items, rules);
   }
+  if (pipeline.provider.type === 'wecom' && apis.wecom) {
+    return weComDefinitionView((await apis.wecom.api.templateDetail(pipeline.provider.template_id!)).controls);
+  }
   throw new Error(`no ${pipeline.provider.type} client: set ${credentialVariables[pipeline.provider.type]}`);
+}
+
+/**
+ * A WeCom template as doctor compares it (获取审批模板详情, https://developer.work.weixin.qq.com/document/path/91982):
+ * controls by `property.id` and title; a Selector's type (single or multi) and a Contact's mode (user or department)
+ * are part of its type here, since a field needs the right one. The template has no flow (its approvers are the
+ * administrator's, and WeCom pipelines have no node of ours): no nodes.
+ */
+export function weComDefinitionView(controls: WeComControl[]): DefinitionView {
+  const type = (c: WeComControl) => {
+    const kind = c.property.control;
+    if (kind === 'Selector') return `Selector/${c.config?.selector?.type ?? 'single'}`;
+    if (kind === 'Contact') return `Contact/${c.config?.contact?.mode ?? 'user'}`;
+    return kind;
+  };
+  return { provider: 'wecom', widgets: controls.map((c) => ({ id: c.property.id, label: textOf(c.property.title), type: type(c) })), nodes: [] };
 }
 
 /**

@@ -3,7 +3,7 @@ import { suggest } from '../pipeline/suggest.ts';
 
 /** An IM approval definition as doctor compares it: its widgets and its nodes in order. */
 export interface DefinitionView {
-  provider: 'lark' | 'dingtalk';
+  provider: 'lark' | 'dingtalk' | 'wecom';
   widgets: Array<{ id: string; customId?: string; label: string; type: string }>;
   /** Approver nodes in flow order (no start/end). `approvers` only where the IM exposes them. */
   nodes: Array<{ key?: string; name: string; approvers?: string[] }>;
@@ -17,7 +17,7 @@ export interface Finding {
 }
 
 /** Per IM and field type, the widget types a field may map to; the first is the one `ticketflow apply` creates. */
-export const compatible: Record<'lark' | 'dingtalk', Record<FieldType, string[]>> = {
+export const compatible: Record<'lark' | 'dingtalk' | 'wecom', Record<FieldType, string[]>> = {
   lark: {
     text: ['input', 'textarea'],
     textarea: ['textarea', 'input'],
@@ -61,6 +61,31 @@ export const compatible: Record<'lark' | 'dingtalk', Record<FieldType, string[]>
     phone: ['PhoneField', 'TextField'],
     document: ['TextField'],
   },
+  // WeCom's control types (the appendix of 提交审批申请, https://developer.work.weixin.qq.com/document/path/91853), as
+  // its create can fill them (src/providers/wecom/form.ts); a Selector's type and a Contact's mode are part of the
+  // name (src/doctor/definitions.ts). A File takes media ids uploaded first, which Ticketflow does not do, and the
+  // PhoneNumber control's value is not documented: validate refuses attachments and document fields on WeCom.
+  wecom: {
+    text: ['Text', 'Textarea'],
+    textarea: ['Textarea', 'Text'],
+    address: ['Text', 'Textarea'],
+    number: ['Number', 'Money', 'Text'],
+    amount: ['Money', 'Number'],
+    date: ['Date'],
+    datetime: ['Date'],
+    date_range: ['DateRange'],
+    datetime_range: ['DateRange'],
+    person: ['Contact/user'],
+    people: ['Contact/user'],
+    department: ['Contact/department'],
+    departments: ['Contact/department'],
+    option: ['Selector/single', 'Selector/multi'],
+    options: ['Selector/multi'],
+    attachments: ['File'],
+    table: ['Table'],
+    phone: ['Text'],
+    document: ['Text'],
+  },
 };
 
 const describe = (ref: WidgetRef) => (ref.custom_id !== undefined ? `custom id "${ref.custom_id}"` : ref.id !== undefined ? `id "${ref.id}"` : `title "${ref.label}"`);
@@ -68,7 +93,7 @@ const describe = (ref: WidgetRef) => (ref.custom_id !== undefined ? `custom id "
 /** Every mismatch between a pipeline and the IM definition it names, each with a remedy. Pure. */
 export function diagnose(pipeline: Pipeline, view: DefinitionView, assistant: string): Finding[] {
   const findings: Finding[] = [];
-  const im = view.provider === 'lark' ? 'Lark' : 'DingTalk';
+  const im = view.provider === 'lark' ? 'Lark' : view.provider === 'wecom' ? 'WeCom' : 'DingTalk';
   for (const [name, field] of Object.entries(pipeline.fields)) {
     const ref = field.widget;
     const widget = view.widgets.find((w) => (ref.id !== undefined ? w.id === ref.id : ref.custom_id !== undefined ? w.customId === ref.custom_id : w.label === ref.label));

@@ -166,7 +166,7 @@ export class DefinitionWatch {
   private async checkOne(pipeline: Pipeline, reason: CheckReason): Promise<void> {
     const { log, metrics, apis, pool } = this.deps;
     const name = pipeline.metadata.name;
-    const im = pipeline.provider.type === 'dingtalk' ? 'DingTalk' : pipeline.provider.type === 'lark' ? 'Lark' : pipeline.provider.type;
+    const im = pipeline.provider.type === 'dingtalk' ? 'DingTalk' : pipeline.provider.type === 'lark' ? 'Lark' : pipeline.provider.type === 'wecom' ? 'WeCom' : pipeline.provider.type;
     const checkedAt = new Date();
     const result = await checkDefinition(apis, pipeline);
     metrics.definitionChecks.inc({ pipeline: name, outcome: result.status });

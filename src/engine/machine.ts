@@ -193,6 +193,9 @@ function step(ticket: Ticket & { fieldProblems?: string[] }, event: TicketEvent,
         next.attempts = 1;
         return done([{ type: 'call_business', stage: 'execute', attempt: 1 }]);
       }
+      // Approved again while execute runs (the reconciler's re-read, a WeCom callback for a comment or a payment after
+      // approval): the work under way decides how the ticket ends.
+      if (api && event.status === 'APPROVED' && pipeline.stages.execute && (ticket.stage === 'execute' || ticket.state === 'executing' || ticket.state === 'awaiting_execute_callback')) return same('duplicate');
       next.stage = undefined;
       next.deadlineAt = undefined;
       next.closedBy = event.status;

@@ -41,7 +41,7 @@ export interface Person {
 export interface Ticket {
   id: string;
   pipeline: { name: string; version: number };
-  provider: 'lark' | 'dingtalk';
+  provider: 'lark' | 'dingtalk' | 'wecom';
   definitionCode: string;
   instanceCode: string;
   serialNumber?: string;

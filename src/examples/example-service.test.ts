@@ -13,6 +13,7 @@ const secrets: Record<string, string> = {
   TICKETFLOW_SECRET_SQL_CHANGE: 'b'.repeat(40),
   TICKETFLOW_SECRET_TRAVEL_EXPENSE: 'c'.repeat(40),
   TICKETFLOW_SECRET_CLOUDDM_DATA_CHANGE: 'd'.repeat(40),
+  TICKETFLOW_SECRET_CLOUDDM_PERMISSION: 'e'.repeat(40),
 };
 
 /** A request as Ticketflow signs it (v1.1 over method, path, Idempotency-Key and body). */
@@ -91,7 +92,7 @@ describe('the example business service', () => {
   });
 
   test('sql-change and clouddm-data-change share a path: the signing secret and the signed body say which is asked', async () => {
-    const clouddm = { ticket_id: 'tk_7', stage: 'check', pipeline: { name: 'clouddm-data-change', version: 1 }, provider: { type: 'dingtalk', process_code: 'P', instance_code: 'I' }, applicant: applicant('eve'), fields: { ticket_type: 'x', title: 't', instance: 'db1', instance_type: 'MySQL', database: 'shop', sql: 'DELETE FROM orders' } };
+    const clouddm = { ticket_id: 'tk_7', stage: 'check', pipeline: { name: 'clouddm-data-change', version: 2 }, provider: { type: 'dingtalk', process_code: 'P', instance_code: 'I' }, applicant: applicant('eve'), fields: { ticket_type: 'x', title: 't', instance: 'db1', instance_type: 'MySQL', database: 'shop', estimated_rows: 3, flagged_sql_count: 1, sql: 'DELETE FROM orders' } };
     assert.match(String((await post(service.url, '/api/ticketflow/check', clouddm, { secret: secrets.TICKETFLOW_SECRET_CLOUDDM_DATA_CHANGE })).body.error), /DELETE without WHERE/);
     const sql = { ...clouddm, stage: 'check', pipeline: { name: 'sql-change', version: 1 }, fields: { instance: 'db1', database: 'shop', change_type: 'ddl', sql: 'DROP TABLE orders', reason: 'x' } };
     assert.match(String((await post(service.url, '/api/ticketflow/lint', sql, { secret: secrets.TICKETFLOW_SECRET_SQL_CHANGE })).body.error), /DROP is not run through tickets/);
@@ -102,6 +103,16 @@ describe('the example business service', () => {
     } finally {
       await shared.close();
     }
+  });
+
+  test('clouddm-permission: the check refuses a privilege already held or unknown, the execute grants', async () => {
+    const s = secrets.TICKETFLOW_SECRET_CLOUDDM_PERMISSION;
+    const ask = (ticket: string, stage: string, user: string, privileges: string) => ({ ticket_id: ticket, stage, pipeline: { name: 'clouddm-permission', version: 1 }, provider: { type: 'dingtalk', process_code: 'P', instance_code: 'I' }, applicant: applicant(user), fields: { ticket_type: '权限申请', title: 't', instance: 'db-prod-1', instance_type: 'MySQL', database: 'orders', privileges } });
+    assert.deepEqual((await post(service.url, '/api/ticketflow/permissions/check', ask('tk_p1', 'check', 'dev-zhang', 'select，update'), { secret: s })).body, { ticket_id: 'tk_p1', result: false, error: 'dev-zhang already holds SELECT on db-prod-1/orders; nothing to approve.' });
+    assert.match(String((await post(service.url, '/api/ticketflow/permissions/check', ask('tk_p2', 'check', 'gus', 'SELECT, GRANT'), { secret: s })).body.error), /not GRANT/);
+    assert.deepEqual((await post(service.url, '/api/ticketflow/permissions/execute', ask('tk_p3', 'execute', 'gus', 'SELECT, UPDATE'), { secret: s })).body, { ticket_id: 'tk_p3', result: true, msg: 'Granted SELECT, UPDATE on db-prod-1/orders.' });
+    assert.equal((await post(service.url, '/api/ticketflow/permissions/check', ask('tk_p4', 'check', 'gus', 'UPDATE'), { secret: s })).body.result, false, 'gus holds it now');
+    assert.equal((await post(service.url, '/api/ticketflow/permissions/check', ask('tk_p5', 'check', 'gus', 'DELETE'), { secret: secrets.TICKETFLOW_SECRET_CLOUDDM_DATA_CHANGE })).status, 401, "the data change pipeline's secret");
   });
 
   test('travel-expense: the total must be the sum of the lines, each line within its limit', async () => {

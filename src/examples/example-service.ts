@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { IDEMPOTENCY_HEADER, signatureHeaders, signRequestV11, verifyRequestV11, type TicketResult } from '../generated/index.ts';
 import { adminService } from './admin-service.ts';
-import { clouddmService } from './clouddm-service.ts';
+import { clouddmPermissionService, clouddmService } from './clouddm-service.ts';
 import { dbopsService } from './dbops-service.ts';
 import type { OptionsQuery } from '../generated/index.ts';
 import type { ExampleApp } from './example-app.ts';
@@ -41,7 +41,7 @@ const CALLBACK_ATTEMPTS = 5;
 
 /** The businesses behind the example pipelines, each with fresh state. */
 export function exampleApps(): ExampleApp[] {
-  return [adminService(), dbopsService(), financeService(), clouddmService()];
+  return [adminService(), dbopsService(), financeService(), clouddmService(), clouddmPermissionService()];
 }
 
 export async function startExampleService(options: ExampleServiceOptions): Promise<ExampleService> {

@@ -27,21 +27,70 @@ export interface ClouddmDataChangeRequest {
   callback_url?: string;
 }
 /**
- * The typed `fields` of pipeline "clouddm-data-change" (version 1).
+ * The typed `fields` of pipeline "clouddm-data-change" (version 2).
  *
  * This interface was referenced by `ClouddmDataChangeRequest`'s JSON-Schema
  * via the `definition` "ClouddmDataChangeFields".
  */
 export interface ClouddmDataChangeFields {
+  /**
+   * 工单类型, 数据变更 on this form (the guide's 权限申请 is pipeline clouddm-permission).
+   */
   ticket_type: string;
+  /**
+   * The ticket's title as the requester wrote it in CloudDM.
+   */
   title: string;
+  /**
+   * The requester's description of the need (需求描述).
+   */
   description?: string;
+  /**
+   * The name of the database instance chosen (实例名).
+   */
   instance: string;
+  /**
+   * The instance's remark in CloudDM.
+   */
   instance_info?: string;
+  /**
+   * The database type, e.g. MySQL.
+   */
   instance_type: string;
+  /**
+   * The database (库名) the SQL runs in.
+   */
   database: string;
-  estimated_rows?: number;
-  flagged_sql_count?: number;
+  /**
+   * Rows the change would touch, counted from EXPLAIN by CloudDM's SQL analysis (a 单行输入框 in DingTalk).
+   */
+  estimated_rows: number;
+  /**
+   * Statements the SQL analysis flagged as possibly problematic (a 单行输入框 in DingTalk).
+   */
+  flagged_sql_count: number;
+  /**
+   * The flagged statements and why; empty when nothing was flagged.
+   */
   analysis?: string;
+  /**
+   * The SQL to run.
+   */
   sql: string;
+}
+/**
+ * Body of POST /api/v1/pipelines/clouddm-data-change/tickets.
+ *
+ * This interface was referenced by `ClouddmDataChangeRequest`'s JSON-Schema
+ * via the `definition` "ClouddmDataChangeCreateTicket".
+ */
+export interface ClouddmDataChangeCreateTicket {
+  fields: ClouddmDataChangeFields;
+  originator:
+    | {
+        user_id: string;
+      }
+    | {
+        mobile: string;
+      };
 }

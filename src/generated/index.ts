@@ -4,8 +4,10 @@ export * from './common.js';
 export * from './signature.js';
 export type { AdminPermissionFields, AdminPermissionRequest } from './admin-permission.js';
 import type { AdminPermissionFields, AdminPermissionRequest } from './admin-permission.js';
-export type { ClouddmDataChangeFields, ClouddmDataChangeRequest } from './clouddm-data-change.js';
+export type { ClouddmDataChangeFields, ClouddmDataChangeRequest, ClouddmDataChangeCreateTicket } from './clouddm-data-change.js';
 import type { ClouddmDataChangeFields, ClouddmDataChangeRequest } from './clouddm-data-change.js';
+export type { ClouddmPermissionFields, ClouddmPermissionRequest, ClouddmPermissionCreateTicket } from './clouddm-permission.js';
+import type { ClouddmPermissionFields, ClouddmPermissionRequest } from './clouddm-permission.js';
 export type { SqlChangeFields, SqlChangeRequest } from './sql-change.js';
 import type { SqlChangeFields, SqlChangeRequest } from './sql-change.js';
 export type { TravelExpenseFields, TravelExpenseRequest } from './travel-expense.js';
@@ -15,6 +17,7 @@ import type { TravelExpenseFields, TravelExpenseRequest } from './travel-expense
 export interface TicketflowPipelines {
   'admin-permission': { fields: AdminPermissionFields; request: AdminPermissionRequest };
   'clouddm-data-change': { fields: ClouddmDataChangeFields; request: ClouddmDataChangeRequest };
+  'clouddm-permission': { fields: ClouddmPermissionFields; request: ClouddmPermissionRequest };
   'sql-change': { fields: SqlChangeFields; request: SqlChangeRequest };
   'travel-expense': { fields: TravelExpenseFields; request: TravelExpenseRequest };
 }

@@ -3,6 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import { apiTicketRoutes } from './routes/api-tickets.ts';
 import { businessCallbackRoutes } from './routes/business-callback.ts';
 import { dingTalkCallbackRoutes } from './routes/dingtalk-callback.ts';
+import { weComCallbackRoutes } from './routes/wecom-callback.ts';
 import { externalOptionsRoutes } from './routes/external-options.ts';
 import { randomBytes } from 'node:crypto';
 import { identify } from '../console/auth.ts';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Koa {
     });
   }
   dingTalkCallbackRoutes(router, deps);
+  weComCallbackRoutes(router, deps);
   businessCallbackRoutes(router, deps);
   externalOptionsRoutes(router, deps);
   apiTicketRoutes(router, deps);

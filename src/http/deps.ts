@@ -37,4 +37,6 @@ export interface AppDeps {
   alarms?: Alarms;
   /** State-change events: the console's dead letters and their redelivery, the backlog metrics. */
   stateEvents?: StateEvents;
+  /** LARK_EVENT_MODE=websocket: the long connection, whose state /readyz reports. */
+  larkConnection?: { state(): string };
 }

@@ -1,6 +1,6 @@
 /** An IM event as the inbox stores it: what every IM's decoding produces. */
 export interface InboundEvent {
-  provider: 'lark' | 'dingtalk';
+  provider: 'lark' | 'dingtalk' | 'wecom';
   eventId: string;
   eventType: string;
   definitionCode?: string;

@@ -29,7 +29,7 @@ export interface Arrival {
   fields?: Record<string, unknown>;
 }
 
-const imName = { lark: 'Lark', dingtalk: 'DingTalk' } as const;
+const imName = { lark: 'Lark', dingtalk: 'DingTalk', wecom: 'WeCom' } as const;
 
 /** Keeps one decoded IM event: stored in the inbox (deduplicated) when some pipeline handles its definition, counted, logged. */
 export async function takeEvent({ log, metrics, registry, inbox }: IntakeDeps, event: InboundEvent, arrival: Arrival): Promise<IntakeOutcome> {

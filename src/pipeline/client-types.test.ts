@@ -35,7 +35,7 @@ async function generate(t: { after(fn: () => Promise<void>): void }): Promise<st
 
 test('generated types compile under --strict, and correct client code using them compiles', async (t) => {
   const out = await generate(t);
-  assert.deepEqual((await readdir(out)).sort(), ['admin-permission.ts', 'clouddm-data-change.ts', 'common.ts', 'index.ts', 'signature.ts', 'sql-change.ts', 'travel-expense.ts']);
+  assert.deepEqual((await readdir(out)).sort(), ['admin-permission.ts', 'clouddm-data-change.ts', 'clouddm-permission.ts', 'common.ts', 'index.ts', 'signature.ts', 'sql-change.ts', 'travel-expense.ts']);
   await writeFile(
     join(out, 'client.ts'),
     `import { signatureHeaders, signRequestV11, verifyRequest, verifyRequestV11, type AdminPermissionRequest, type TicketResult, type TravelExpenseFields } from './index.js';

@@ -51,6 +51,10 @@ export interface Pipeline {
    */
   events_url?: string;
   /**
+   * With `events_url`: the environment variable holding the secret that signs this pipeline's events (at least 32 bytes, starting with `TICKETFLOW_SECRET_`), distinct from `secret_env`: a receiver of events must be able to verify them without holding the secret that signs, and authenticates, the pipeline's business calls.
+   */
+  events_secret_env?: string;
+  /**
    * Name of the environment variable that holds this pipeline's signing secret (at least 32 bytes). It must start with `TICKETFLOW_SECRET_`. Never write the secret itself here. During a rotation `<NAME>_PREVIOUS` is also accepted on inbound callbacks.
    */
   secret_env: string;

@@ -12,6 +12,8 @@ const pipelineProperties: Array<[string, (p: Pipeline) => unknown]> = [
   ['origin', (p) => p.origin ?? 'im'],
   ['notify_url', (p) => p.notify_url],
   ['events_url', (p) => p.events_url],
+  ['events_secret_env', (p) => p.events_secret_env],
+  ['approval', (p) => p.approval],
   ['secret_env', (p) => p.secret_env],
   ['allow_insecure_http', (p) => p.allow_insecure_http],
   ['on_drift', (p) => p.on_drift],

@@ -38,7 +38,7 @@ export class ImHealth {
     private readonly alarms?: { alarms: Alarms; usage?: { count(provider: string, api: string, outcome: ImCallOutcome): void } },
   ) {}
 
-  observer(provider: 'lark' | 'dingtalk'): ImObserver {
+  observer(provider: 'lark' | 'dingtalk' | 'wecom'): ImObserver {
     const entry = (): ProviderHealth => this.state.get(provider) ?? this.state.set(provider, {}).get(provider)!;
     return {
       call: (api, outcome) => {
@@ -68,7 +68,7 @@ export class ImHealth {
         this.alarms?.alarms.raise({
           kind: 'im_quota',
           key: `${provider}:spent`,
-          title: `${provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider}: the organisation's monthly API call quota is spent`,
+          title: `${provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider === 'wecom' ? 'WeCom' : provider}: the organisation's monthly API call quota is spent`,
           text: `${message}. Tickets cannot be read, checked or approved in the IM until the quota resets: IM calls back off for an hour at a time. Upgrade the plan, or wait for the next month.`,
           link: '/',
         });

@@ -60,7 +60,7 @@ export class ImUsage {
         const { before, after } = await addImCalls(this.deps.pool, provider, month, calls);
         const threshold = this.deps.threshold;
         if (threshold && before < threshold && after >= threshold) {
-          const im = provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider;
+          const im = provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider === 'wecom' ? 'WeCom' : provider;
           this.deps.log.warn({ provider, month, calls: after, threshold }, `${im}: ${after} API calls counted this month, reaching TICKETFLOW_ALERT_IM_CALLS_PER_MONTH (${threshold})`);
           this.deps.alarms.raise({
             kind: 'im_quota',

@@ -55,7 +55,11 @@ export interface ReminderOutcome {
 /** What one stored IM event says, in neutral terms. */
 export type NeutralEvent =
   | { kind: 'task'; instanceCode: string; definitionCode: string; taskId: string; userId?: string; pending: boolean; status: string; nodeKey?: string }
-  | { kind: 'instance'; instanceCode: string; definitionCode: string; status: NeutralInstance['status']; reopened?: boolean }
+  /**
+   * `readStatus`: the event is only a trigger (WeCom's sys_approval_change): the state is the instance read's, not
+   * `status` (which is what the event said).
+   */
+  | { kind: 'instance'; instanceCode: string; definitionCode: string; status: NeutralInstance['status']; reopened?: boolean; readStatus?: boolean }
   | { kind: 'other' };
 
 /** A failed IM call: `transient` ones are retried later (after `retryAfterSeconds` when the IM says). */
@@ -81,9 +85,16 @@ export class InstanceNotFound extends ProviderError {
   }
 }
 
+/** The IM has no API for what was asked (WeCom: no approving a task, no comment): asking again will not help. */
+export class NotSupported extends ProviderError {
+  constructor(message: string) {
+    super(message, false, undefined, undefined, 'not_supported');
+  }
+}
+
 /** One IM behind the engine. Lark was first; DingTalk showed where the shape was Lark's (node ids, task reads). */
 export interface Provider {
-  type: 'lark' | 'dingtalk';
+  type: 'lark' | 'dingtalk' | 'wecom';
   classify(payload: Record<string, unknown>): NeutralEvent;
   /** Reads an instance; `definitionCode` is the ticket's own (DingTalk's instance read does not return it). */
   readInstance(instanceCode: string, definitionCode: string): Promise<NeutralInstance>;

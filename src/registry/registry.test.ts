@@ -39,7 +39,7 @@ describe('pipeline registry: hot reload keeps the last good version', () => {
   test('at start every example pipeline is live and stored', async () => {
     const r = await readyz();
     assert.equal(r.status, 'ready');
-    assert.deepEqual(r.pipelines.map((p) => `${p.name}@${p.version}`), ['admin-permission@1', 'clouddm-data-change@1', 'sql-change@1', 'travel-expense@1']);
+    assert.deepEqual(r.pipelines.map((p) => `${p.name}@${p.version}`), ['admin-permission@1', 'clouddm-data-change@2', 'clouddm-permission@1', 'sql-change@1', 'travel-expense@1']);
     assert.deepEqual(r.load_errors, []);
     assert.equal((await getPipelineVersion(stack.runtime.pool, 'admin-permission', 1))?.source, original);
   });
@@ -120,7 +120,7 @@ describe('pipeline registry: one file cannot stop the registry or the start', ()
   test('an alias bomb present at start: the runtime starts, the other pipelines are live, the bomb is a positioned load error', async () => {
     const r = (await (await fetch(`${stack.runtime.url}/readyz`)).json()) as { status: string; pipelines: Array<{ name: string }>; load_errors: Array<{ text: string; rule: string }> };
     assert.equal(r.status, 'ready');
-    assert.deepEqual(r.pipelines.map((p) => p.name), ['admin-permission', 'clouddm-data-change', 'sql-change', 'travel-expense']);
+    assert.deepEqual(r.pipelines.map((p) => p.name), ['admin-permission', 'clouddm-data-change', 'clouddm-permission', 'sql-change', 'travel-expense']);
     assert.deepEqual(r.load_errors.map((e) => e.text), [
       `${join(stack.pipelinesDir, 'bomb.yaml')}:6:8: error: alias *c expands the document past 100 alias uses (an alias bomb?); write the values out, or use fewer aliases [yaml-syntax]`,
     ]);
@@ -133,7 +133,7 @@ describe('pipeline registry: one file cannot stop the registry or the start', ()
     await until('version 2 live', () => stack.runtime.registry.get('admin-permission')?.version === 2);
     await writeFile(join(stack.pipelinesDir, 'bomb2.yml'), aliasBomb);
     await until('bomb2 reported', () => stack.runtime.registry.loadErrors().some((e) => e.file.endsWith('bomb2.yml') && e.rule === 'yaml-syntax'));
-    assert.equal(stack.runtime.registry.pipelines().length, 4);
+    assert.equal(stack.runtime.registry.pipelines().length, 5);
   });
 });
 

@@ -11,13 +11,18 @@ export function secretPresent(env: (name: string) => string | undefined): FileRu
   return {
     name: 'secret-unset',
     check(ctx) {
-      const name = ctx.value.secret_env;
-      if (typeof name !== 'string' || !name.startsWith('TICKETFLOW_SECRET_')) return;
-      const value = env(name);
-      if (value === undefined || value === '') {
-        ctx.report(['secret_env'], 'value', `environment variable ${name} is not set; the runtime needs it to sign this pipeline's calls (at least ${MIN_SECRET_BYTES} bytes)`);
-      } else if (Buffer.byteLength(value) < MIN_SECRET_BYTES) {
-        ctx.report(['secret_env'], 'value', `environment variable ${name} holds ${Buffer.byteLength(value)} bytes; a signing secret needs at least ${MIN_SECRET_BYTES}`);
+      for (const [key, use] of [
+        ['secret_env', "sign this pipeline's calls"],
+        ['events_secret_env', "sign this pipeline's events"],
+      ] as const) {
+        const name = ctx.value[key];
+        if (typeof name !== 'string' || !name.startsWith('TICKETFLOW_SECRET_')) continue;
+        const value = env(name);
+        if (value === undefined || value === '') {
+          ctx.report([key], 'value', `environment variable ${name} is not set; the runtime needs it to ${use} (at least ${MIN_SECRET_BYTES} bytes)`);
+        } else if (Buffer.byteLength(value) < MIN_SECRET_BYTES) {
+          ctx.report([key], 'value', `environment variable ${name} holds ${Buffer.byteLength(value)} bytes; a signing secret needs at least ${MIN_SECRET_BYTES}`);
+        }
       }
     },
   };

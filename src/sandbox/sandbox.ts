@@ -66,11 +66,14 @@ export async function startSandbox(configured: Config['lark'], log: Logger, opti
     verificationToken: simulator.options.verificationToken,
     assistantUserId: configured.assistantUserId ?? 'ticketflow-assistant',
   };
-  log.warn(`SANDBOX MODE: no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY), so Lark is the built-in simulator at ${simulator.url} (play the requester and approvers through its /_sim routes), every visitor of the console is a local operator and unset pipeline secrets are random. It listens on loopback only. Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN/LARK_ENCRYPT_KEY (or the DINGTALK_* variables) to talk to an IM.`);
+  log.warn(`SANDBOX MODE: no IM is configured (LARK_APP_ID, DINGTALK_APP_KEY, WECOM_CORP_ID), so Lark is the built-in simulator at ${simulator.url} (play the requester and approvers through its /_sim routes), every visitor of the console is a local operator and unset pipeline secrets are random. It listens on loopback only. Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN/LARK_ENCRYPT_KEY (or the DINGTALK_* or WECOM_* variables) to talk to an IM.`);
   log.info({ file: state.path, instances: simulator.model.instances.size }, `SANDBOX MODE: the Lark simulator keeps its approvals and instances in ${state.path} (${simulator.model.instances.size} instance(s) from earlier runs)`);
+  // One host may serve several pipelines (clouddm.example.com: both CloudDM pipelines).
+  const hosts: Record<string, string> = {};
+  for (const a of exampleService.apps) hosts[a.host] = hosts[a.host] ? `${hosts[a.host]}, ${a.pipeline}` : a.pipeline;
   log.warn(
-    { example_service: exampleService.url, hosts: Object.fromEntries(exampleService.apps.map((a) => [a.host, a.pipeline])) },
-    `SANDBOX MODE: business calls to example.com hosts (${exampleService.apps.map((a) => a.host).join(', ')}) go to the example business service at ${exampleService.url}, path unchanged; every other URL is called as written`,
+    { example_service: exampleService.url, hosts },
+    `SANDBOX MODE: business calls to example.com hosts (${Object.keys(hosts).join(', ')}) go to the example business service at ${exampleService.url}, path unchanged; every other URL is called as written`,
   );
   return {
     simulator,

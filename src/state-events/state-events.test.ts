@@ -3,7 +3,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Writable } from 'node:stream';
 import { signatureHeaders, verifyRequestV11 } from '../business/signature.ts';
+import { createLogger } from '../log.ts';
 import { FakeBusiness } from '../testing/business.ts';
 import { signInOverHttp } from '../testing/console.ts';
 import { ADMIN, SQL, adminForm, humanDecides, pendingFor, sqlForm, submit, ticketOf, until, waitState } from '../testing/flow.ts';
@@ -11,6 +13,8 @@ import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
 import type { StateEvent } from './event.ts';
 
 const eventsSecret = 'events-secret-'.padEnd(40, 'e');
+/** The admin-permission pipeline's own events secret (events_secret_env), not its business secret. */
+const ownSecret = 'own-events-secret-'.padEnd(40, 'o');
 const adminToken = 'admin-token-'.padEnd(40, 'a');
 
 interface Received {
@@ -76,20 +80,22 @@ describe('state-change events: every change of state, signed, in order per ticke
   let siem: Receiver;
   before(async () => {
     business = await new FakeBusiness(testSecret).start();
-    own = await new Receiver(testSecret).start();
+    own = await new Receiver(ownSecret).start();
     siem = await new Receiver(eventsSecret).start();
     stack = await startStack({
       business: business.url,
       edit: (name, text) => {
         // The pipeline's own destination carries a token in its query: the console must never show it.
-        if (name === 'admin-permission.yaml') return text.replace(/^secret_env:/m, `events_url: ${own.url}/hooks/events?token=s3cr3t-t0ken\nsecret_env:`);
+        if (name === 'admin-permission.yaml') return text.replace(/^secret_env:/m, `events_url: ${own.url}/hooks/events?token=s3cr3t-t0ken\nevents_secret_env: TICKETFLOW_SECRET_ADMIN_PERMISSION_EVENTS\nsecret_env:`);
         // A destination the outbound guard refuses: a cloud metadata address.
-        if (name === 'sql-change.yaml') return text.replace(/^secret_env:/m, 'events_url: https://169.254.169.254/latest/events\nsecret_env:');
+        if (name === 'sql-change.yaml') return text.replace(/^secret_env:/m, 'events_url: https://169.254.169.254/latest/events\nevents_secret_env: TICKETFLOW_SECRET_SQL_CHANGE_EVENTS\nsecret_env:');
         return text;
       },
       env: {
         TICKETFLOW_EVENTS_URL: `${siem.url}/siem/ticketflow`,
         TICKETFLOW_EVENTS_SECRET: eventsSecret,
+        TICKETFLOW_SECRET_ADMIN_PERMISSION_EVENTS: ownSecret,
+        TICKETFLOW_SECRET_SQL_CHANGE_EVENTS: ownSecret,
         TICKETFLOW_EVENTS_RETRY_MS: '100',
         TICKETFLOW_EVENTS_MAX_DELAY_MS: '400',
         // Retries go through the job queue, which looks for due jobs every second: 4 s is 2 or 3 more attempts.
@@ -146,20 +152,21 @@ describe('state-change events: every change of state, signed, in order per ticke
     assert.deepEqual({ ...siem.of(code)[2]!.event, ticket: { ...siem.of(code)[2]!.event.ticket, fields: executing!.event.ticket.fields } }, executing!.event, 'otherwise the same event, the same id');
 
     for (const r of [...own.of(code), ...siem.of(code)]) {
-      assert.ok(r.signed, 'signed v1.1 with the destination’s secret (the pipeline’s; TICKETFLOW_EVENTS_SECRET)');
+      assert.ok(r.signed, 'signed v1.1 with the destination’s secret (events_secret_env; TICKETFLOW_EVENTS_SECRET)');
       assert.equal(r.headers['idempotency-key'], r.event.id, 'the Idempotency-Key is the event id');
       assert.equal(r.headers['x-ticketflow-signature'], undefined, 'no deprecated v1 header on a new endpoint');
     }
     // The documented algorithm, written out with node:crypto alone (docs/business-contract.md, "Verifying an event").
     const r = own.of(code)[0]!;
     const canonical = ['v1.1', r.headers['x-ticketflow-timestamp'], 'POST', r.path, r.event.id, createHash('sha256').update(r.raw).digest('hex')].join('\n');
-    assert.equal(r.headers['x-ticketflow-signature-v11'], `sha256=${createHmac('sha256', testSecret).update(canonical).digest('hex')}`);
+    assert.equal(r.headers['x-ticketflow-signature-v11'], `sha256=${createHmac('sha256', ownSecret).update(canonical).digest('hex')}`);
     assert.equal(r.path, '/hooks/events?token=s3cr3t-t0ken', 'the path and query posted to are signed');
-    const verify = (over: Partial<{ path: string; secret: string }>) => verifyRequestV11({ secrets: [over.secret ?? testSecret], method: 'POST', path: over.path ?? r.path, rawBody: r.raw, ...signatureHeaders(r.headers) }).ok;
+    const verify = (over: Partial<{ path: string; secret: string }>) => verifyRequestV11({ secrets: [over.secret ?? ownSecret], method: 'POST', path: over.path ?? r.path, rawBody: r.raw, ...signatureHeaders(r.headers) }).ok;
     assert.equal(verify({}), true);
     assert.equal(verify({ path: '/hooks/events' }), false, 'bound to the destination’s path and query');
     assert.equal(verify({ secret: eventsSecret }), false, 'bound to its secret');
-    assert.equal(verifyRequestV11({ secrets: [testSecret], method: 'POST', path: r.path, rawBody: r.raw, ...signatureHeaders({ ...r.headers, 'idempotency-key': `${id}:event:2` }) }).ok, false, 'bound to the event id');
+    assert.equal(verify({ secret: testSecret }), false, 'not the business secret: the receiver of events never holds it');
+    assert.equal(verifyRequestV11({ secrets: [ownSecret], method: 'POST', path: r.path, rawBody: r.raw, ...signatureHeaders({ ...r.headers, 'idempotency-key': `${id}:event:2` }) }).ok, false, 'bound to the event id');
 
     // Every attempt is in the ticket's calls (recorded just after the answer).
     const calls = await until('the 8 attempts recorded', async () => {
@@ -308,6 +315,52 @@ describe('state-change events: nowhere to send them', () => {
       const metrics = await (await fetch(`${stack.runtime.url}/metrics`)).text();
       assert.doesNotMatch(metrics, /task="deliver_state_events"/, 'no delivery job ran');
       assert.match(metrics, /^ticketflow_state_events_pending\{destination="runtime"\} 0$/m);
+    } finally {
+      await stack.close();
+      await business.close();
+    }
+  });
+});
+
+describe('state-change events: a destination TICKETFLOW_ALLOWED_HOSTS does not list', () => {
+  test('the dead letter says why by the host only: the URL’s token is never stored, logged or shown', async () => {
+    const token = 'q-t0ken-in-the-query';
+    const business = await new FakeBusiness(testSecret).start();
+    const logs: string[] = [];
+    const stack = await startStack({
+      business: business.url,
+      log: createLogger('debug', new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) })),
+      env: {
+        // The business service (loopback) is listed; the SIEM is not: its events are refused, never sent.
+        TICKETFLOW_ALLOWED_HOSTS: '127.0.0.1',
+        TICKETFLOW_EVENTS_URL: `https://siem.unlisted.test/ticketflow/p-t0ken-in-the-path/events?token=${token}`,
+        TICKETFLOW_EVENTS_SECRET: eventsSecret,
+        TICKETFLOW_ADMIN_TOKEN: adminToken,
+      },
+    });
+    try {
+      const code = submit(stack, ADMIN, adminForm());
+      const ticket = await until('the ticket', () => ticketOf(stack, code));
+      const dead = await until(
+        'the dead delivery',
+        async () => (await stack.runtime.pool.query(`SELECT last_error FROM event_deliveries WHERE ticket_id = $1 AND destination = 'runtime' AND status = 'dead'`, [ticket.id])).rows[0],
+        10_000,
+      );
+      assert.match(dead.last_error, /siem\.unlisted\.test/, 'why, by the host');
+      assert.match(dead.last_error, /TICKETFLOW_ALLOWED_HOSTS/);
+      const bearer = { authorization: `Bearer ${adminToken}` };
+      const shown = [
+        dead.last_error,
+        await (await fetch(`${stack.runtime.url}/events?lang=en`, { headers: bearer })).text(),
+        await (await fetch(`${stack.runtime.url}/api/v1/events/dead`, { headers: bearer })).text(),
+        await (await fetch(`${stack.runtime.url}/tickets/${ticket.id}?lang=en`, { headers: bearer })).text(),
+        JSON.stringify((await stack.runtime.pool.query(`SELECT request, error FROM call_attempts WHERE ticket_id = $1 AND target = 'events'`, [ticket.id])).rows),
+        logs.join(''),
+      ];
+      assert.ok(shown[1]!.includes(ticket.id), 'the dead letter is on the Events page');
+      for (const text of shown) {
+        assert.ok(!text.includes(token) && !text.includes('p-t0ken-in-the-path'), `never the URL's path or query: ${text.slice(0, 300)}`);
+      }
     } finally {
       await stack.close();
       await business.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startLarkSimulator, type LarkSimulator } from '../providers/lark/simulator/server.ts';
+import type { LarkWsGatewayOptions } from '../providers/lark/simulator/ws-gateway.ts';
 import { startRuntime, type Runtime } from '../runtime.ts';
 import { checkPipelines } from '../pipeline/check.ts';
 import { collectPipelineFiles, readSources } from '../pipeline/files.ts';
@@ -38,8 +39,17 @@ export async function startStack(
     beforeStart?: (lark: LarkSimulator) => void | Promise<void>;
     /** The runtime's logger (silent, or TEST_LOG_LEVEL, by default). */
     log?: Logger;
+    /**
+     * How Lark delivers events (the runtime's LARK_EVENT_MODE and the simulator's mode). `websocket`: over the long
+     * connection, every event split into fragments, quick reconnects, no verification token or encrypt key (so the
+     * webhook route is closed); the stack starts once the runtime is connected.
+     */
+    larkEventMode?: 'webhook' | 'websocket';
+    /** The simulator's long-connection options, over the ones `websocket` mode sets. */
+    ws?: LarkWsGatewayOptions;
   } = {},
 ): Promise<TestStack> {
+  const websocket = options.larkEventMode === 'websocket';
   const db = await testDatabase();
   const pipelinesDir = await mkdtemp(join(tmpdir(), 'tf-pipelines-'));
   // Sandbox mode keeps the simulator's state there: each stack starts with its own.
@@ -54,8 +64,14 @@ export async function startStack(
     await writeFile(path, text);
   }
   for (const [name, text] of Object.entries(options.extra ?? {})) await writeFile(join(pipelinesDir, name), options.business ? text.replaceAll('BUSINESS', options.business) : text);
-  const encryptKey = options.encryptKey === null ? undefined : (options.encryptKey ?? 'test-encrypt-key');
-  const lark = await startLarkSimulator({ encryptKey, verificationToken: 'test-verification-token', retryDelaysMs: options.retryDelaysMs ?? [50, 100, 200, 400], approveRatePerMinute: 0 });
+  const encryptKey = options.encryptKey === null || websocket ? undefined : (options.encryptKey ?? 'test-encrypt-key');
+  const lark = await startLarkSimulator({
+    encryptKey,
+    verificationToken: 'test-verification-token',
+    retryDelaysMs: options.retryDelaysMs ?? [50, 100, 200, 400],
+    approveRatePerMinute: 0,
+    ...(websocket ? { eventMode: 'websocket' as const, ws: { fragmentBytes: 256, clientConfig: { ReconnectInterval: 0.2, ReconnectNonce: 0 }, ...options.ws } } : {}),
+  });
   await defineApprovals(lark, pipelinesDir);
   await options.beforeStart?.(lark);
   const env: NodeJS.ProcessEnv = {
@@ -66,7 +82,7 @@ export async function startStack(
     LARK_APP_ID: lark.options.appId,
     LARK_APP_SECRET: lark.options.appSecret,
     LARK_BASE_URL: lark.url,
-    LARK_VERIFICATION_TOKEN: 'test-verification-token',
+    ...(websocket ? { LARK_EVENT_MODE: 'websocket' } : { LARK_VERIFICATION_TOKEN: 'test-verification-token' }),
     ...(encryptKey ? { LARK_ENCRYPT_KEY: encryptKey } : {}),
     LARK_ASSISTANT_USER_ID: 'assistant',
     LARK_RATE_PER_MINUTE: '0',
@@ -75,10 +91,23 @@ export async function startStack(
     TICKETFLOW_SECRET_SQL_CHANGE: testSecret,
     TICKETFLOW_SECRET_TRAVEL_EXPENSE: testSecret,
     TICKETFLOW_SECRET_CLOUDDM_DATA_CHANGE: testSecret,
+    TICKETFLOW_SECRET_CLOUDDM_PERMISSION: testSecret,
     ...options.env,
   };
   const runtime = await startRuntime(loadConfig(env), options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { env });
   lark.setCallbackUrl(`${runtime.url}/api/v1/lark/callback`);
+  if (websocket) {
+    const deadline = Date.now() + 10_000;
+    while (lark.wsGateway.connectedClients === 0) {
+      if (Date.now() > deadline) {
+        await runtime.stop();
+        await lark.close();
+        await db.close();
+        throw new Error('the runtime did not open the Lark long connection within 10 s');
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
   return {
     runtime,
     lark,

@@ -6,13 +6,16 @@ import { FakeBusiness } from '../testing/business.ts';
 import { ADMIN, SQL, adminForm, audit, humanDecides, pendingFor, sqlForm, submit, ticketOf, until, waitState } from '../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../testing/runtime.ts';
 
-describe('tickets end to end: simulator (Lark) → runtime → business service, over real HTTP and PostgreSQL', () => {
+// The same flows with Lark's two deliveries (LARK_EVENT_MODE): the webhook (signed, encrypted POSTs), and the long
+// connection the runtime opens with the official SDK's WSClient (every event in fragments, acknowledged over it).
+for (const mode of ['webhook', 'websocket'] as const) describe(`tickets end to end, Lark events by ${mode}: simulator (Lark) → runtime → business service, over real HTTP and PostgreSQL`, () => {
   let stack: TestStack;
   let business: FakeBusiness;
   before(async () => {
     business = await new FakeBusiness(testSecret).start();
     stack = await startStack({
       business: business.url,
+      larkEventMode: mode,
       edit: (name, text) => {
         if (name === 'sql-change.yaml') return text.replace('deadline: 4h', 'deadline: 2s');
         if (name === 'admin-permission.yaml') return text.replace('retry: { attempts: 5, initial_delay: 1s, max_delay: 1m }', 'retry: { attempts: 3, initial_delay: 50ms, max_delay: 200ms }');
@@ -217,6 +220,15 @@ describe('tickets end to end: simulator (Lark) → runtime → business service,
     assert.deepEqual(t.pipeline, { name: 'admin-permission', version: 2 });
     assert.equal(business.callsFor('execute', t.id)[0]!.path, '/v2/execute');
   });
+
+  if (mode === 'websocket') {
+    test('every event came over the long connection, in fragments; the webhook route, with no token or key to check, is 404', async () => {
+      assert.ok(stack.lark.wsGateway.pushes.length > 0 && stack.lark.wsGateway.pushes.every((p) => p.fragments > 1));
+      const res = await fetch(`${stack.runtime.url}/api/v1/lark/callback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(res.status, 404);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'not_configured');
+    });
+  }
 });
 
 function business_ok(c: import('../testing/business.ts').ReceivedCall) {

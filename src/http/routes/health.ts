@@ -4,7 +4,7 @@ import { databaseHealthy } from '../../store/database.ts';
 import type { AppDeps } from '../deps.ts';
 import { metricsReader } from './metrics.ts';
 
-export function healthRoutes(router: Router, { config, pool, registry, lifecycle, imHealth }: AppDeps): void {
+export function healthRoutes(router: Router, { config, pool, registry, lifecycle, imHealth, larkConnection }: AppDeps): void {
   const detailed = metricsReader(config.http.metricsToken);
   router.get('/healthz', async (ctx) => {
     const ok = await databaseHealthy(pool);
@@ -32,6 +32,10 @@ export function healthRoutes(router: Router, { config, pool, registry, lifecycle
     // With TICKETFLOW_METRICS_TOKEN set, a probe without it learns the status only (no pipeline names or paths).
     // Sandbox mode: where the simulated IM and the example business service answer (both on loopback).
     const sandbox = config.sandbox ? { sandbox: { lark_simulator: config.lark.baseUrl, example_service: config.exampleServiceUrl ?? null, page: `${config.publicUrl}/sandbox` } } : {};
-    ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}), ...sandbox } : { status };
+    // LARK_EVENT_MODE=websocket: this replica's long connection (connected, connecting, reconnecting, refused…). It does
+    // not make the replica unready: Lark gives each event to one connected client of the app, and the other routes
+    // work; refused credentials do (credentials_refused above).
+    const connection = larkConnection ? { lark_event_connection: larkConnection.state() } : {};
+    ctx.body = detailed(ctx) ? { status, pipelines, load_errors: errors, ...(im.length ? { im_problems: im } : {}), ...connection, ...sandbox } : { status };
   });
 }

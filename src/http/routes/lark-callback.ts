@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { takeDefinitionUpdate } from '../../intake/definition-update.ts';
+import { larkIgnoredEvents } from '../../intake/lark-ignored.ts';
 import { takeEvent } from '../../intake/take-event.ts';
 import { decodeLarkCallback, DEFINITION_UPDATED } from '../../providers/lark/callback.ts';
 import type { AppDeps } from '../deps.ts';
@@ -10,12 +11,15 @@ import { intakeError } from '../intake-error.ts';
 
 /**
  * POST /api/v1/lark/callback: verify, decrypt, check the token, hand the event to the intake, answer 200.
- * Nothing here calls the network; processing happens later from the inbox.
+ * Nothing here calls the network; processing happens later from the inbox. With LARK_EVENT_MODE=websocket events come
+ * over the long connection (src/intake/lark-websocket.ts); the route then still takes what Lark retries by webhook
+ * after the switch, authenticated as ever, while LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY is set, and is 404
+ * without them (it could authenticate nothing).
  */
 export function larkCallbackRoutes(router: Router, { config, log, metrics, registry, inbox, definitions }: AppDeps): void {
   const intake = { log, metrics, registry, inbox };
   const refused = (reason: string) => metrics.eventsRefused.inc({ provider: 'lark', reason });
-  const warnedV2 = new Set<string>();
+  const ignored = larkIgnoredEvents(log, metrics);
 
   const countBodyErrors = async (ctx: Context, next: Next) => {
     try {
@@ -29,7 +33,14 @@ export function larkCallbackRoutes(router: Router, { config, log, metrics, regis
     }
   };
 
-  router.post('/api/v1/lark/callback', countBodyErrors, rawBody(config.bodyLimit), async (ctx) => {
+  const webhookOff = async (_ctx: Context, next: Next) => {
+    if (config.lark.eventMode === 'websocket' && !config.lark.encryptKey && !config.lark.verificationToken) {
+      throw new HttpError(404, 'not_configured', 'Lark events arrive over the long connection (LARK_EVENT_MODE=websocket); this route takes webhook deliveries only with LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY set');
+    }
+    await next();
+  };
+
+  router.post('/api/v1/lark/callback', webhookOff, countBodyErrors, rawBody(config.bodyLimit), async (ctx) => {
     const end = metrics.intakeSeconds.startTimer({ provider: 'lark' });
     const outcome = decodeLarkCallback(
       ctx.request.rawBody,
@@ -45,15 +56,8 @@ export function larkCallbackRoutes(router: Router, { config, log, metrics, regis
         ctx.body = { challenge: outcome.challenge };
         return;
       case 'ignored':
-        metrics.eventsIgnored.inc({ provider: 'lark', reason: outcome.reason });
-        if (outcome.reason === 'schema_2' && outcome.eventType?.startsWith('approval.')) {
-          // A wrongly subscribed app: approval events in the 2.0 schema carry nothing we read. Counted, said once.
-          metrics.larkV2EventsDropped.inc({ event_type: outcome.eventType });
-          if (!warnedV2.has(outcome.eventType)) {
-            warnedV2.add(outcome.eventType);
-            log.warn({ event_type: outcome.eventType }, 'Lark sent a schema 2.0 approval event, which Ticketflow does not consume: subscribe the app to the v1 approval events (approval_instance, approval_task) and subscribe each approval definition');
-          }
-        }
+        // A wrongly subscribed app: approval events in the 2.0 schema carry nothing we read. Counted, said once.
+        ignored(outcome);
         ctx.body = {};
         return;
       case 'definition_updated': {

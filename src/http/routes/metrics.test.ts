@@ -23,7 +23,7 @@ describe('/metrics and /readyz behind TICKETFLOW_METRICS_TOKEN; /healthz open', 
     }
     const ok = await get('/metrics', metricsToken);
     assert.equal(ok.status, 200);
-    assert.match(await ok.text(), /^ticketflow_pipelines_live 4$/m);
+    assert.match(await ok.text(), /^ticketflow_pipelines_live 5$/m);
   });
 
   test('/readyz: the status alone without the token (a load balancer can still probe it); pipelines, paths and load errors with it', async () => {
@@ -34,7 +34,7 @@ describe('/metrics and /readyz behind TICKETFLOW_METRICS_TOKEN; /healthz open', 
     assert.deepEqual(await wrong.json(), { status: 'ready' });
     const full = (await (await get('/readyz', metricsToken)).json()) as { status: string; pipelines: Array<{ name: string; file: string }>; load_errors: unknown[] };
     assert.equal(full.status, 'ready');
-    assert.deepEqual(full.pipelines.map((p) => p.name), ['admin-permission', 'clouddm-data-change', 'sql-change', 'travel-expense']);
+    assert.deepEqual(full.pipelines.map((p) => p.name), ['admin-permission', 'clouddm-data-change', 'clouddm-permission', 'sql-change', 'travel-expense']);
     assert.ok(full.pipelines.every((p) => p.file.endsWith('.yaml')));
     assert.deepEqual(full.load_errors, []);
   });

@@ -1,5 +1,5 @@
 import type { TaskPayloads } from '../../effects/tasks.ts';
-import { ProviderError } from '../../providers/provider.ts';
+import { NotSupported, ProviderError } from '../../providers/provider.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
@@ -19,8 +19,11 @@ export async function commentTask(deps: JobDeps, p: TaskPayloads['comment']): Pr
   }
   await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, action: 'comment', attempt: p.attempt, request: { instance_code: ticket.instanceCode, text: p.text }, response: error ? { code: error.code, msg: error.message } : { code: 0 }, status: error?.status ?? 200, error: error?.message, latencyMs: performance.now() - started });
   deps.metrics.imCalls.inc({ provider: provider.type, action: 'comment', outcome: error ? 'retry' : 'done' });
-  if (error && (error.transient || p.attempt < 5)) {
+  // An IM without comments (WeCom) will not have one later either.
+  if (error && !(error instanceof NotSupported) && (error.transient || p.attempt < 5)) {
     await deps.outbox.later({ task: 'comment', payload: { ...p, attempt: p.attempt + 1 }, runAt: new Date(Date.now() + imRetryDelayMs(p.attempt, error.retryAfterSeconds)) });
+  } else if (error instanceof NotSupported) {
+    deps.log.info({ ticket: ticket.id }, `${provider.type} takes no comments: the requester is not told in the IM`);
   } else if (error) {
     deps.log.error({ ticket: ticket.id, error: error.message }, 'giving up on a Lark comment');
   }

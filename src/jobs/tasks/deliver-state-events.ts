@@ -93,7 +93,8 @@ async function attempt(deps: JobDeps, db: PoolClient, p: TaskPayloads['deliver_s
         if (Number.isFinite(asked)) retryAfter = asked;
       }
     } catch (e) {
-      error = (e as Error).message;
+      // The guard's refusal quotes the URL, whose path or query may carry a token: stored, logged and shown by host.
+      error = withoutUrl((e as Error).message, target.url);
       refused = e instanceof OutboundError && e.kind === 'refused';
     }
   }
@@ -124,6 +125,20 @@ async function attempt(deps: JobDeps, db: PoolClient, p: TaskPayloads['deliver_s
   return verdict === 'delivered';
 }
 
+/** `text` with the destination's URL (a token in its path or query) cut down to its scheme and host. */
+export function withoutUrl(text: string, url: string): string {
+  let shown = '[the destination URL]';
+  const forms = [url];
+  try {
+    const u = new URL(url);
+    shown = `${u.protocol}//${u.host}/…`;
+    forms.push(u.href);
+  } catch {
+    // not a URL: the placeholder
+  }
+  return forms.reduce((t, form) => t.split(form).join(shown), text);
+}
+
 /** A run for when the head is due (1 ms late: the database keeps microseconds, a Date milliseconds). */
 async function later(deps: JobDeps, p: TaskPayloads['deliver_state_events'], at: Date): Promise<void> {
   await deps.outbox.later({ task: 'deliver_state_events', payload: p, runAt: new Date(at.getTime() + 1) });
@@ -136,7 +151,7 @@ async function targetOf(deps: JobDeps, destination: Destination, pipeline: { nam
     return url && secret ? { url, secret } : { refused: 'TICKETFLOW_EVENTS_URL is not set (any more) on this replica' };
   }
   const version = await deps.versions.get(pipeline.name, pipeline.version);
-  const secret = deps.secret(version.secret_env);
-  if (!version.events_url) return { refused: `pipeline ${pipeline.name} v${pipeline.version} has no events_url` };
-  return secret ? { url: version.events_url, secret } : { refused: `${version.secret_env} is not set on this replica` };
+  if (!version.events_url || !version.events_secret_env) return { refused: `pipeline ${pipeline.name} v${pipeline.version} has no events_url and events_secret_env` };
+  const secret = deps.secret(version.events_secret_env);
+  return secret ? { url: version.events_url, secret } : { refused: `${version.events_secret_env} is not set on this replica` };
 }

@@ -10,6 +10,7 @@ const MAX_ATTEMPTS = 5;
 /** What an operator can do when the IM refuses to end an expired ticket's instance. */
 const remedy: Record<string, string> = {
   lark: 'Lark lets only the originator withdraw, and only when the approval definition allows it (更多设置: 允许撤销审批中的申请); the instance stays open in Lark, and the assistant refuses it if it reaches the check or execute node',
+  wecom: 'WeCom has no API to end an approval (its approval APIs only create and read requests): withdraw or reject it in WeCom',
   dingtalk: 'DingTalk terminates only running instances, from 15 s after their start, when the template allows it (高级设置: 允许提交人撤销审批中的审批单); the instance stays open in DingTalk, and the assistant refuses it if it reaches the check or execute node',
 };
 

@@ -4,7 +4,7 @@ import type { Alarm } from '../../alarms/alarm.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
 import type { StoredTicket } from '../../tickets/tickets.ts';
 import type { JobDeps } from '../deps.ts';
-import { escalationAlarmTask } from './human-step.ts';
+import { escalationAlarmTask, humanStepTask } from './human-step.ts';
 import { pendingApprovers, reminderBatches, reminderWords, waited } from './remind-approvers.ts';
 
 const now = new Date('2026-11-23T14:00:00Z');
@@ -76,11 +76,32 @@ describe('the escalation alarm', () => {
     } as unknown as JobDeps;
     await escalationAlarmTask(deps, { ticket_id: 'tk_1' });
     assert.equal(raised.length, 1);
-    assert.deepEqual({ ...raised[0], text: undefined }, { kind: 'escalation', key: 'tk_1', title: 'Ticket tk_1 (admin-permission) is escalated: no decision from its approvers within 2 days', text: undefined, link: 'https://tf.example.com/tickets/tk_1' });
+    assert.deepEqual({ ...raised[0], text: undefined }, { kind: 'escalation', key: 'tk_1', title: 'Ticket tk_1 (admin-permission) is escalated: no decision from its approvers within 2 days', text: undefined, link: 'https://tf.example.com/tickets/tk_1', pipeline: 'admin-permission' });
     assert.match(raised[0]!.text, /owner: platform-team@example\.com/);
-    assert.match(raised[0]!.text, /Requester: alice/);
+    // README, "Alarms (outbound)": an alarm never carries the applicant's or approvers' ids (it goes to group chats and Sentry).
+    assert.doesNotMatch(`${raised[0]!.title}\n${raised[0]!.text}`, /alice/);
     // A ticket not escalated (the alarm's effect ran for a ticket that is not, say after a restore) raises nothing.
     await escalationAlarmTask({ ...deps, tickets: { get: async () => ({ ...ticket, escalatedAt: undefined }) } } as unknown as JobDeps, { ticket_id: 'tk_1' });
     assert.equal(raised.length, 1);
+  });
+});
+
+describe('the human step timer on a replica whose clock is behind the database’s', () => {
+  test('fired early by the queue (which runs jobs on the database clock), it is set again that much later, not at once', async () => {
+    const aheadMs = 30_000;
+    const since = new Date(Date.now() - 3_600_000 + 10_000).toISOString();
+    const waiting = { ...ticket, approval: { since, reminders: 0 }, escalatedAt: undefined } as unknown as StoredTicket;
+    const later: Array<{ task: string; runAt?: Date }> = [];
+    const deps = {
+      tickets: { get: async () => waiting, applyLocked: async () => assert.fail('nothing is due on this replica') },
+      versions: { get: async () => ({ ...pipeline, approval: { remind_after: '1h' } }) },
+      pool: { query: async () => ({ rows: [{ now: new Date(Date.now() + aheadMs) }] }) },
+      outbox: { later: async (job: { task: string; runAt?: Date }) => void later.push(job) },
+    } as unknown as JobDeps;
+    // The reminder falls at since + 1h, 10 s from now on this replica's clock: past on the database's (30 s ahead).
+    await humanStepTask(deps, { ticket_id: 'tk_1' });
+    assert.equal(later.length, 1);
+    const due = Date.parse(since) + 3_600_000;
+    assert.ok(later[0]!.runAt!.getTime() >= due + aheadMs - 1_000, `set ${later[0]!.runAt!.getTime() - due} ms after the reminder's time (the database's clock runs ${aheadMs} ms ahead)`);
   });
 });

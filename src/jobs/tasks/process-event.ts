@@ -1,9 +1,9 @@
 import type { TicketEvent } from '../../engine/events.ts';
 import { openTicket } from '../../engine/machine.ts';
-import type { Ticket } from '../../engine/ticket.ts';
+import { isFinal, type Ticket } from '../../engine/ticket.ts';
 import type { TaskPayloads } from '../../effects/tasks.ts';
 import type { Pipeline } from '../../pipeline/pipeline.generated.ts';
-import { ProviderError, type NeutralInstance } from '../../providers/provider.ts';
+import { InstanceNotFound, ProviderError, type NeutralInstance } from '../../providers/provider.ts';
 import { withInstanceLock } from '../../store/instance-lock.ts';
 import { eventReceivedWithin } from '../../store/sql/event-received-within.ts';
 import { markEventProcessed } from '../../store/sql/mark-event-processed.ts';
@@ -95,6 +95,18 @@ async function processEvent(deps: JobDeps, stored: { provider: string; eventId: 
 
   let instance: NeutralInstance | undefined;
   const readInstance = async () => (instance ??= await provider.readInstance(event.instanceCode, existing?.definitionCode ?? event.definitionCode));
+
+  // An event that is only a trigger (WeCom's sys_approval_change): the instance read says the state (an instance the IM
+  // no longer knows was deleted). Not read for a ticket already final, which nothing changes.
+  if (event.kind === 'instance' && event.readStatus && existing && !isFinal(existing)) {
+    event.status = await readInstance().then(
+      (i) => i.status,
+      (e: unknown) => {
+        if (e instanceof InstanceNotFound) return 'DELETED' as const;
+        throw e;
+      },
+    );
+  }
 
   let ticketEvent: TicketEvent | undefined;
   let note: Record<string, unknown> | undefined;

@@ -17,6 +17,11 @@ export const createFields: FileRule = {
       if (provider === 'lark' && type === 'address') {
         ctx.report(['fields', name, 'type'], 'value', `field "${name}": Lark's create API takes an address as a region id of its geographic library, not text, so an "address" field cannot be sent with "origin: api"; use "text"`);
       }
+      // WeCom's applyevent (https://developer.work.weixin.qq.com/document/path/91853): a File control takes media ids
+      // uploaded beforehand (media/upload), which Ticketflow does not do, and there is no document control.
+      if (provider === 'wecom' && (type === 'attachments' || type === 'document')) {
+        ctx.report(['fields', name, 'type'], 'value', `field "${name}": WeCom's create takes ${type === 'attachments' ? 'files as media ids uploaded beforehand, which Ticketflow does not do' : 'no document'}, so "${type}" fields cannot be sent; leave it out of the pipeline`);
+      }
     }
   },
 };

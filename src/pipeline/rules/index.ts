@@ -7,6 +7,7 @@ import { endpointUrl } from './endpoint-url.ts';
 import { fieldDefault } from './field-default.ts';
 import { fieldShape } from './field-shape.ts';
 import { fileName } from './file-name.ts';
+import { eventsSecret } from './events-secret.ts';
 import { humanStep } from './human-step.ts';
 import { literalSecret } from './literal-secret.ts';
 import { managedForm } from './managed-form.ts';
@@ -21,14 +22,17 @@ import { uniqueField } from './unique-field.ts';
 import { uniqueName } from './unique-name.ts';
 import { uniqueWidget } from './unique-widget.ts';
 import { versionBump } from './version-bump.ts';
+import { wecomWidget } from './wecom-widget.ts';
 
 export const fileRules: readonly FileRule[] = [
   literalSecret,
   secretEnv,
+  eventsSecret,
   providerCode,
   origin,
   createFields,
   dingtalkApiDates,
+  wecomWidget,
   managedForm,
   stageNode,
   stageMode,

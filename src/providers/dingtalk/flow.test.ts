@@ -1,4 +1,4 @@
-import { cloudDmProcess, dingTalkEnv } from '../../testing/dingtalk.ts';
+import { DATA_CHANGE_IM, dataChangeImPipeline, dataChangeImProcess, dingTalkEnv } from '../../testing/dingtalk.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeBusiness } from '../../testing/business.ts';
@@ -8,7 +8,7 @@ import { getTicketByInstance } from '../../store/sql/get-ticket-by-instance.ts';
 import { decryptCallback } from './crypto.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from './simulator/server.ts';
 
-const PROCESS = 'PROC-CLOUDDM-DATA-CHANGE';
+const PROCESS = DATA_CHANGE_IM.processCode;
 const values = (sql = 'UPDATE t SET a = 1 WHERE id = 2;') => [
   { name: '工单类型', value: '数据变更' },
   { name: '工单标题', value: 'fix order 7' },
@@ -26,9 +26,10 @@ describe('DingTalk through HTTP push: the same pipelines and business contract',
   before(async () => {
     business = await new FakeBusiness(testSecret).start();
     ding = await startDingTalkSimulator({ retryDelaysMs: [100, 200, 400, 800] });
-    ding.model.defineProcess(cloudDmProcess(PROCESS));
+    ding.model.defineProcess(dataChangeImProcess());
     stack = await startStack({
       business: business.url,
+      extra: dataChangeImPipeline({ business: business.url }),
       env: dingTalkEnv(ding),
     });
     ding.setCallbackUrl(`${stack.runtime.url}/api/v1/dingtalk/callback`);
@@ -87,11 +88,11 @@ describe('DingTalk through HTTP push: the same pipelines and business contract',
   });
 
   test('a stage may name its node: the activity name comes from the process forecast', async () => {
-    const file = `${stack.pipelinesDir}/clouddm-data-change.yaml`;
+    const file = `${stack.pipelinesDir}/${DATA_CHANGE_IM.file}`;
     const { readFile, writeFile } = await import('node:fs/promises');
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace('version: 1', 'version: 2').replace('node: { activity_id: act_sql_check }', 'node: { name: SQL 检查 }'));
-    await until('version 2 live', () => stack.runtime.registry.get('clouddm-data-change')?.version === 2);
+    await until('version 2 live', () => stack.runtime.registry.get(DATA_CHANGE_IM.name)?.version === 2);
     business.reply = (c) => ({ status: 200, body: { ticket_id: c.body.ticket_id, result: false, error: 'checked by name' } });
     const id = ding.model.start({ processCode: PROCESS, originatorUserId: 'dev-zhang', formComponentValues: values() }).processInstanceId;
     await until('refused', () => ding.model.instance(id).result === 'refuse');

@@ -3,12 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { getTicketByInstance } from '../../store/sql/get-ticket-by-instance.ts';
 import { ticketHistory } from '../../store/sql/ticket-history.ts';
 import { FakeBusiness } from '../../testing/business.ts';
-import { cloudDmProcess, dingTalkEnv } from '../../testing/dingtalk.ts';
+import { DATA_CHANGE_IM, dataChangeImPipeline, dataChangeImProcess, dingTalkEnv } from '../../testing/dingtalk.ts';
 import { until } from '../../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from './simulator/server.ts';
 
-const PROCESS = 'PROC-CLOUDDM-DATA-CHANGE';
+const PROCESS = DATA_CHANGE_IM.processCode;
 const AGENT = 3_000_000_042;
 const values = [
   { name: '工单类型', value: '数据变更' },
@@ -29,11 +29,11 @@ describe('the human step on DingTalk: work notifications to the pending approver
     // Terminate refuses instances younger than 15 s on DingTalk; the test's expire within seconds.
     ding = await startDingTalkSimulator({ retryDelaysMs: [100, 200, 400, 800], agentId: AGENT, terminateMinAgeMs: 0 });
     ding.model.addUser('dev-zhang', 'dba-li', 'dba-wang');
-    ding.model.defineProcess(cloudDmProcess(PROCESS));
+    ding.model.defineProcess(dataChangeImProcess());
     stack = await startStack({
       business: business.url,
       env: { ...dingTalkEnv(ding), DINGTALK_AGENT_ID: String(AGENT) },
-      edit: (name, text) => (name === 'clouddm-data-change.yaml' ? text.replace(/\nfields:/, '\napproval:\n  remind_after: 1s\n  remind_every: 2s\n  expire_after: 4s\nfields:') : text),
+      extra: dataChangeImPipeline({ business: business.url, edit: (text) => text.replace(/\nfields:/, '\napproval:\n  remind_after: 1s\n  remind_every: 2s\n  expire_after: 4s\nfields:') }),
     });
     ding.setCallbackUrl(`${stack.runtime.url}/api/v1/dingtalk/callback`);
   });
@@ -62,7 +62,7 @@ describe('the human step on DingTalk: work notifications to the pending approver
     assert.equal(first!.agent_id, AGENT);
     assert.equal(oa.message_url, `https://aflow.dingtalk.com/dingtalk/mobile/homepage.htm#/approval?procInstId=${id}`);
     assert.equal(oa.pc_message_url, `https://aflow.dingtalk.com/dingtalk/pc/query/pchomepage.htm#/approval?procInstId=${id}`);
-    assert.match(oa.body.content, /dev-zhang 的申请「clouddm-data-change/);
+    assert.match(oa.body.content, /dev-zhang 的申请「clouddm-data-change-im/);
     assert.match(oa.body.content, /第 1 次提醒/);
     assert.ok(task, 'the DBA task is the one reminded of');
     assert.equal(mine().filter((n) => n.delivered.includes('dt-assistant')).length, 0, 'never the assistant');

@@ -1,4 +1,4 @@
-import { dingTalkEnv } from '../../testing/dingtalk.ts';
+import { DATA_CHANGE_IM, dataChangeImPipeline, dingTalkEnv } from '../../testing/dingtalk.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { getTicketByInstance } from '../../store/sql/get-ticket-by-instance.ts';
@@ -7,7 +7,7 @@ import { until } from '../../testing/flow.ts';
 import { startStack, testSecret, type TestStack } from '../../testing/runtime.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from './simulator/server.ts';
 
-const PROCESS = 'PROC-CLOUDDM-DATA-CHANGE';
+const PROCESS = DATA_CHANGE_IM.processCode;
 
 describe('DingTalk through Stream mode (dingtalk-stream against a local gateway)', () => {
   let stack: TestStack;
@@ -28,6 +28,7 @@ describe('DingTalk through Stream mode (dingtalk-stream against a local gateway)
     });
     stack = await startStack({
       business: business.url,
+      extra: dataChangeImPipeline({ business: business.url }),
       env: dingTalkEnv(ding, 'stream'),
     });
     await until('the stream client connected', () => ding.gateway.connectedClients > 0);

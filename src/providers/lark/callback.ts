@@ -33,7 +33,7 @@ const approvalEvents = new Set(['approval_task', 'approval_instance']);
  */
 export const DEFINITION_UPDATED = 'approval.approval.updated_v4';
 
-const refuse = (status: 400 | 401, reason: RefusalReason, message: string): CallbackOutcome => ({ kind: 'refused', status, reason, message });
+const refuse = (status: 400 | 401, reason: RefusalReason, message: string): Extract<CallbackOutcome, { kind: 'refused' }> => ({ kind: 'refused', status, reason, message });
 
 /**
  * Decodes one POST to /api/v1/lark/callback exactly as Lark sends it: signature over the raw bytes (when an
@@ -84,6 +84,20 @@ export function decodeLarkCallback(rawBody: Buffer, headers: SignatureHeaders, s
   // Lark signs every event when an encrypt key is set; only URL verification comes unsigned.
   if (settings.encryptKey && !signed) return refuse(401, 'missing_signature', 'event without X-Lark-Signature');
 
+  return decodeLarkEnvelope(body, text ?? rawBody.toString('utf8'));
+}
+
+/** What an event envelope means, once whatever carried it was verified (the webhook above, or the long connection). */
+export type EnvelopeOutcome = Exclude<CallbackOutcome, { kind: 'challenge' }>;
+
+/**
+ * Reads one verified (and decrypted) event envelope, the same whether it came by webhook or over the long connection
+ * (长连接, which carries the same v1 and schema 2.0 envelopes in plain text): a v1 approval event, a definition update,
+ * or something ignored. `payloadText` is the envelope as received, stored as is. Pure.
+ */
+export function decodeLarkEnvelope(body: Record<string, unknown>, payloadText: string): EnvelopeOutcome {
+  const isV2 = body.schema === '2.0';
+  const header = isRecord(body.header) ? body.header : {};
   // The instance and task status events are consumed as v1 (approval_instance, approval_task; documented as v1:
   // https://open.feishu.cn/document/server-docs/approval-v4/event/common-event/approval-instance-event). The one
   // schema 2.0 event read is the definition update, verified like any other above; other 2.0 events are dropped.
@@ -106,7 +120,7 @@ export function decodeLarkCallback(rawBody: Buffer, headers: SignatureHeaders, s
       definitionCode: typeof event.approval_code === 'string' ? event.approval_code : undefined,
       instanceCode: typeof event.instance_code === 'string' ? event.instance_code : undefined,
       payload: body,
-      payloadText: text ?? rawBody.toString('utf8'),
+      payloadText,
     },
   };
 }

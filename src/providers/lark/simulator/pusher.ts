@@ -12,6 +12,11 @@ export interface PusherOptions {
   timeoutMs?: number;
   /** The app's id, in the header of schema 2.0 events. */
   appId?: string;
+  /**
+   * Lark's long connection instead of HTTP (ws-gateway.ts): each attempt pushes the envelope in plain text over it
+   * and counts only an answer of code 200; `target` is then not used.
+   */
+  transport?: { push(plain: string): Promise<{ acknowledged: boolean; code: number }> };
 }
 
 export interface Delivery<E = SimEvent> {
@@ -28,7 +33,9 @@ export interface Delivery<E = SimEvent> {
 /**
  * Pushes approval events as Lark does: v1 events (and the schema 2.0 definition update), an encrypted and signed
  * envelope when an encrypt key is set, an answer expected within 3 s, retries on failure, and per-instance order
- * (a later event of an instance waits while an earlier one is unacknowledged).
+ * (a later event of an instance waits while an earlier one is unacknowledged). With a `transport` the same events go
+ * over the long connection instead (ws-gateway.ts), in plain text, retried on the same schedule: Lark's pages say an
+ * event not acknowledged within 3 s is pushed again (超时重推) but not when, so the webhook's schedule stands in.
  */
 export class EventPusher<E extends Record<string, unknown> = SimEvent> {
   readonly deliveries: Delivery<E>[] = [];
@@ -78,8 +85,13 @@ export class EventPusher<E extends Record<string, unknown> = SimEvent> {
 
   /** The exact HTTP request Lark would send for a schema 2.0 event (also used by tests to forge variations). */
   envelopeV2(eventId: string, eventType: string, event: unknown): { body: string; headers: Record<string, string> } {
+    return this.seal(this.plainV2(eventId, eventType, event));
+  }
+
+  /** A schema 2.0 event's JSON before sealing: what the long connection carries. */
+  plainV2(eventId: string, eventType: string, event: unknown): string {
     const header = { event_id: eventId, token: this.options.verificationToken, create_time: String(Date.now()), event_type: eventType, tenant_key: 'sim-tenant', app_id: this.options.appId ?? '' };
-    return this.seal(JSON.stringify({ schema: '2.0', header, event }));
+    return JSON.stringify({ schema: '2.0', header, event });
   }
 
   /** Lark's at-least-once delivery: the same envelope (same uuid) again. */
@@ -91,8 +103,12 @@ export class EventPusher<E extends Record<string, unknown> = SimEvent> {
 
   /** The exact HTTP request Lark would send for an event (also used by tests to forge variations). */
   envelope(uuid: string, event: SimEvent): { body: string; headers: Record<string, string> } {
-    const plain = JSON.stringify({ ts: `${(Date.now() / 1000).toFixed(7)}`, uuid, token: this.options.verificationToken, type: 'event_callback', event });
-    return this.seal(plain);
+    return this.seal(this.plain(uuid, event));
+  }
+
+  /** A v1 event's JSON before sealing: what the long connection carries (the same envelope, in plain text). */
+  plain(uuid: string, event: SimEvent): string {
+    return JSON.stringify({ ts: `${(Date.now() / 1000).toFixed(7)}`, uuid, token: this.options.verificationToken, type: 'event_callback', event });
   }
 
   seal(plain: string): { body: string; headers: Record<string, string> } {
@@ -156,6 +172,14 @@ export class EventPusher<E extends Record<string, unknown> = SimEvent> {
   }
 
   private async attempt(delivery: Delivery<E>): Promise<boolean> {
+    const transport = this.options.transport;
+    if (transport) {
+      delivery.attempts++;
+      const plain = delivery.schema2 ? this.plainV2(delivery.uuid, delivery.schema2.eventType, delivery.event) : this.plain(delivery.uuid, delivery.event as unknown as SimEvent);
+      const answer = await transport.push(plain);
+      delivery.lastStatus = answer.code;
+      return answer.acknowledged;
+    }
     const target = this.options.target();
     delivery.attempts++;
     if (!target) return true;

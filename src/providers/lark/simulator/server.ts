@@ -8,6 +8,7 @@ import { LarkApiError, LarkModel, openIdOf, type SimDefinition, type SimEvent } 
 import { checkCreateForm } from './create-form.ts';
 import { EventPusher } from './pusher.ts';
 import { botRoutes, type SimBot } from './messages.ts';
+import { LarkWsGateway, type LarkWsGatewayOptions } from './ws-gateway.ts';
 
 export interface LarkSimulatorOptions {
   appId?: string;
@@ -22,12 +23,22 @@ export interface LarkSimulatorOptions {
   tokenTtlSeconds?: number;
   port?: number;
   host?: string;
+  /**
+   * How the app receives events, as chosen in the developer console (事件与回调 > 订阅方式): `webhook` (将事件发送至开发者
+   * 服务器, the default) pushes them to the callback URL; `websocket` (使用长连接接收事件) over the long connection the
+   * app opened with the official SDK's WSClient (ws-gateway.ts).
+   */
+  eventMode?: 'webhook' | 'websocket';
+  /** The long connection's ack timeout, fragment size, ClientConfig and connection limit (ws-gateway.ts). */
+  ws?: LarkWsGatewayOptions;
 }
 
 export interface LarkSimulator {
   url: string;
   model: LarkModel;
   pusher: EventPusher;
+  /** The long connection's gateway (`POST /callback/ws/endpoint`, then the WebSocket): used in `websocket` event mode. */
+  wsGateway: LarkWsGateway;
   options: Required<Pick<LarkSimulatorOptions, 'appId' | 'appSecret' | 'verificationToken'>> & LarkSimulatorOptions;
   /** The app's bot: the messages it sent (im/v1/messages) and the people it cannot reach (src/providers/lark/simulator/messages.ts). */
   bot: SimBot;
@@ -62,8 +73,9 @@ export interface LarkSimulator {
 
 /**
  * A Lark (Feishu) OpenAPI and event-push simulator: the endpoints of reference §3 with their real shapes and
- * error codes, an event pusher that encrypts, signs and retries as Lark does, and control routes under /_sim to
- * play the requester and the approvers. Used by the tests, the demo and sandbox mode.
+ * error codes, an event pusher that encrypts, signs and retries as Lark does (by webhook, or over the long connection
+ * of ws-gateway.ts in `websocket` event mode), and control routes under /_sim to play the requester and the
+ * approvers. Used by the tests, the demo and sandbox mode.
  */
 export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Promise<LarkSimulator> {
   const opts = {
@@ -74,7 +86,15 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   };
   let callbackUrls = opts.callbackUrl ? [opts.callbackUrl] : [];
   let turn = 0;
-  const pusher = new EventPusher({ target: () => (callbackUrls.length ? callbackUrls[turn++ % callbackUrls.length] : undefined), encryptKey: opts.encryptKey, verificationToken: opts.verificationToken, retryDelaysMs: opts.retryDelaysMs, appId: opts.appId });
+  const wsGateway = new LarkWsGateway({ appId: opts.appId, appSecret: () => opts.appSecret }, opts.ws);
+  const pusher = new EventPusher({
+    target: () => (callbackUrls.length ? callbackUrls[turn++ % callbackUrls.length] : undefined),
+    encryptKey: opts.encryptKey,
+    verificationToken: opts.verificationToken,
+    retryDelaysMs: opts.retryDelaysMs,
+    appId: opts.appId,
+    ...(opts.eventMode === 'websocket' ? { transport: wsGateway } : {}),
+  });
   const model = new LarkModel((event: SimEvent) => pusher.push(event), { appId: opts.appId, emitSchema2: (type, event, queue) => pusher.pushSchema2(type, event, queue) });
   const tokens = new Map<string, number>();
   const calls: LarkSimulator['calls'] = [];
@@ -119,6 +139,12 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     ctx.body = { code: 0, msg: 'success', data };
   };
   const body = (ctx: Context) => (ctx.request.rawBody.length ? jsonBody(ctx) : {});
+
+  // The long connection's endpoint (ws-gateway.ts): the SDK's WSClient asks it for a WebSocket URL with the app's
+  // credentials. Not an OpenAPI path, so not in `calls`.
+  router.post('/callback/ws/endpoint', (ctx) => {
+    ctx.body = wsGateway.endpoint(body(ctx));
+  });
 
   router.post('/open-apis/auth/v3/tenant_access_token/internal', (ctx) => {
     const b = body(ctx);
@@ -378,10 +404,12 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
   const server: Server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  wsGateway.attach(server, () => `http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}`,
     model,
     pusher,
+    wsGateway,
     options: opts,
     bot,
     calls,
@@ -420,6 +448,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions = {}): Pr
     },
     async close() {
       pusher.close();
+      wsGateway.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
