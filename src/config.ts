@@ -293,7 +293,8 @@ function dingtalkConfig(env: NodeJS.ProcessEnv): NonNullable<Config['dingtalk']>
 function wecomConfig(env: NodeJS.ProcessEnv): NonNullable<Config['wecom']> {
   if (!env.WECOM_APP_SECRET) throw new ConfigError('WECOM_CORP_ID is set but WECOM_APP_SECRET is not: the secret of the self-built app placed in 审批 → 可调用接口的应用');
   if (!env.WECOM_TOKEN || !env.WECOM_ENCODING_AES_KEY) throw new ConfigError('WECOM_CORP_ID is set but WECOM_TOKEN or WECOM_ENCODING_AES_KEY is not: set both as in the app\'s 接收消息 → 设置API接收, whose URL is PUBLIC_URL/api/v1/wecom/callback');
-  if (!/^[A-Za-z0-9+/]{43}$/.test(env.WECOM_ENCODING_AES_KEY)) throw new ConfigError('WECOM_ENCODING_AES_KEY must be the 43 letters and digits WeCom generated (设置API接收 → EncodingAESKey)');
+  // 加解密方案说明 (https://developer.work.weixin.qq.com/document/path/90968): 43 characters of a-z, A-Z, 0-9.
+  if (!/^[A-Za-z0-9]{43}$/.test(env.WECOM_ENCODING_AES_KEY)) throw new ConfigError('WECOM_ENCODING_AES_KEY must be the 43 letters and digits WeCom generated (设置API接收 → EncodingAESKey)');
   const baseUrl = (env.WECOM_BASE_URL || 'https://qyapi.weixin.qq.com').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/\s]+/.test(baseUrl)) throw new ConfigError(`WECOM_BASE_URL must be an http(s) URL, got "${env.WECOM_BASE_URL}"`);
   return { corpId: env.WECOM_CORP_ID!, appSecret: env.WECOM_APP_SECRET, token: env.WECOM_TOKEN, aesKey: env.WECOM_ENCODING_AES_KEY, baseUrl };

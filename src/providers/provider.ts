@@ -103,8 +103,12 @@ export interface Provider {
   comment(instanceCode: string, assistant: string, text: string): Promise<void>;
   /** Which stage a task's node is, per the pipeline's node reference. */
   stageOf(pipeline: Pipeline, node: { nodeKey?: string; nodeName?: string }): Stage | undefined;
-  /** Creates the IM instance of a ticket born in a business system (idempotent where the IM allows it). */
-  createInstance?(pipeline: Pipeline, ticket: { id: string; fields: Record<string, unknown>; originator: string; openedAt: Date }): Promise<{ instanceCode: string }>;
+  /**
+   * Creates the IM instance of a ticket born in a business system (idempotent where the IM allows it). An IM without
+   * an idempotency key adopts an instance this ticket made before a crash; `takenByAnother` says an instance already
+   * belongs to another ticket (the same form from the same originator twice), which is never adopted.
+   */
+  createInstance?(pipeline: Pipeline, ticket: { id: string; fields: Record<string, unknown>; originator: string; openedAt: Date; takenByAnother?: (instanceCode: string) => Promise<boolean> }): Promise<{ instanceCode: string }>;
   /** The IM user id of a mobile number, or undefined. */
   userIdByMobile?(mobile: string): Promise<string | undefined>;
   /** Whether matching a task's node needs the instance read (the event does not say which node). */

@@ -17,7 +17,12 @@ export async function createInstanceTask(deps: JobDeps, p: TaskPayloads['create_
   const attempt = p.attempt ?? 1;
   const started = performance.now();
   try {
-    const { instanceCode } = await provider.createInstance(pipeline, { id: ticket.id, fields: ticket.fields ?? {}, originator: ticket.applicant.user_id, openedAt: ticket.createdAt });
+    // An instance already linked to another ticket (the same form from the same originator twice) is never adopted.
+    const takenByAnother = async (code: string) => {
+      const owner = await deps.tickets.byInstance(provider.type, code);
+      return owner !== undefined && owner.id !== ticket.id;
+    };
+    const { instanceCode } = await provider.createInstance(pipeline, { id: ticket.id, fields: ticket.fields ?? {}, originator: ticket.applicant.user_id, openedAt: ticket.createdAt, takenByAnother });
     await recordCallAttempt(deps.pool, { ticketId: ticket.id, target: provider.type, action: 'create instance', attempt, request: { pipeline: ticket.pipeline, originator: ticket.applicant.user_id }, response: { instance_code: instanceCode }, status: 200, latencyMs: performance.now() - started });
     await deps.tickets.apply(ticket, { type: 'instance_created', instanceCode }, pipeline, provider.type);
   } catch (e) {

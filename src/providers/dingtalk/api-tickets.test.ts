@@ -106,4 +106,16 @@ describe('tickets born in a business system, on DingTalk', () => {
     const other = await provider.createInstance!(f!.pipeline!, { ...ticket, id: 'tk_other', fields: { ...ticket.fields, sql: 'SELECT 2;' } });
     assert.notEqual(other.instanceCode, first.instanceCode, 'a different form is a different instance');
   });
+
+  test('two tickets with the same form from the same originator get an instance each: one linked to another ticket is never adopted', async () => {
+    const twin = { fields: { title: 'same twice', sql: 'UPDATE o SET a = 2 WHERE id = 2;', kind: 'dml' }, originator: { user_id: 'dev-zhang' } };
+    const linked = (id: unknown) => until('linked', async () => {
+      const t = await getTicket(stack.runtime.pool, String(id));
+      return t && !t.instanceCode.startsWith('pending:') ? t : undefined;
+    });
+    const a = await linked((await post(twin, 'd-twin-a')).body.ticket_id);
+    const b = await post(twin, 'd-twin-b');
+    assert.equal(b.status, 201, JSON.stringify(b.body));
+    assert.notEqual((await linked(b.body.ticket_id))!.instanceCode, a!.instanceCode);
+  });
 });

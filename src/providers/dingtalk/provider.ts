@@ -111,6 +111,8 @@ export function dingTalkProvider(api: DingTalkApi, assistant: string, options: {
       // create and our commit) is found by process, originator and form, and adopted instead of made twice.
       const candidates = await api.listInstanceIds({ processCode, startTime: ticket.openedAt.getTime() - 60_000, userIds: [ticket.originator] });
       for (const id of candidates) {
+        // Another ticket's instance with the same form (the same originator asked twice) is that ticket's.
+        if (await ticket.takenByAnother?.(id)) continue;
         const existing = await api.getInstance(id);
         const shown = new Map(((existing.formComponentValues as DingTalkValue[]) ?? []).map((v) => [v.name, v.value]));
         if (existing.originatorUserId === ticket.originator && values.every((v) => shown.get(v.name) === v.value)) return { instanceCode: id };

@@ -113,4 +113,14 @@ describe('tickets born in a business system, on WeCom', () => {
     const other = await provider.createInstance!(f!.pipeline!, { ...ticket, id: 'tk_other', fields: { ...ticket.fields, sql: 'SELECT 3;' } });
     assert.notEqual(other.instanceCode, first.instanceCode, 'a different form is a different request');
   });
+
+  test('two tickets with the same form from the same originator get a request each: a request linked to another ticket is never adopted', async () => {
+    const fields = { title: 'same twice', sql: 'SELECT 4;', env: 'test' };
+    const a = await post({ fields, originator: { user_id: 'dev-li' } }, 'w-twin-a');
+    const ta = await linked(a.body.ticket_id);
+    const b = await post({ fields, originator: { user_id: 'dev-li' } }, 'w-twin-b');
+    assert.equal(b.status, 201, JSON.stringify(b.body));
+    const tb = await linked(b.body.ticket_id);
+    assert.notEqual(tb!.instanceCode, ta!.instanceCode);
+  });
 });

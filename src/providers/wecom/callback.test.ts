@@ -100,3 +100,13 @@ test('the URL check: the echostr decrypted, as the official vector B gives it (a
 });
 
 const pick = (o: { kind: string; status?: number; reason?: string }) => [o.kind, ...(o.kind === 'refused' ? [o.status, o.reason] : [])];
+
+test('people\'s text in a decrypted message may read "<!DOCTYPE" or "<!ENTITY" (a comment pasting XML): kept, not refused; a declaration outside CDATA still is', () => {
+  const pasted = example.replace('这是一个备注', 'see <!DOCTYPE html> and <!ENTITY x "y">');
+  const { query, body } = sealed(pasted);
+  const outcome = decodeWeComCallback(query, body, keys);
+  assert.equal(outcome.kind, 'event', JSON.stringify(outcome));
+  const declared = sealed(`<!DOCTYPE x [<!ENTITY a "b">]>${example}`);
+  assert.deepEqual(pick(decodeWeComCallback(declared.query, declared.body, keys)), ['refused', 400, 'malformed']);
+  assert.throws(() => parseWeComXml('<xml><Encrypt><![CDATA[<!DOCTYPE]]></Encrypt></xml>'), MalformedXml, 'the envelope, read before it is verified: refused anywhere');
+});

@@ -58,7 +58,7 @@ export function decodeWeComCallback(query: Query, rawBody: Buffer, keys: WeComKe
   return opened(keys, encrypt, (message) => {
     let root: XmlNode;
     try {
-      root = parseWeComXml(message);
+      root = parseWeComXml(message, true);
     } catch (e) {
       return { kind: 'refused', status: 400, reason: 'malformed', message: `the decrypted message is not XML: ${(e as Error).message}` };
     }

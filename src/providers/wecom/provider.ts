@@ -67,6 +67,8 @@ export function weComProvider(api: WeComApi): Provider {
       const end = Math.floor(Date.now() / 1000) + 60;
       const start = Math.max(Math.floor(ticket.openedAt.getTime() / 1000) - 60, end - LIST_WINDOW_S);
       for (const spNo of await api.approvalNumbers({ startTime: start, endTime: end, templateId, creator: ticket.originator })) {
+        // Another ticket's request with the same form (the same originator asked twice) is that ticket's.
+        if (await ticket.takenByAnother?.(spNo)) continue;
         const existing = await api.approvalDetail(spNo);
         if (existing.applyer?.userid === ticket.originator && existing.template_id === templateId && sameContents(contents, existing.apply_data?.contents ?? [])) return { instanceCode: existing.sp_no };
       }

@@ -33,9 +33,15 @@ export class MalformedXml extends Error {}
 export type XmlNode = { [name: string]: XmlValue };
 export type XmlValue = string | XmlNode | XmlValue[];
 
-/** The document's root element (`<xml>…</xml>` for every WeCom message). Throws MalformedXml. */
-export function parseWeComXml(text: string): XmlNode {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new MalformedXml('a DOCTYPE or ENTITY declaration: WeCom sends none');
+/**
+ * The document's root element (`<xml>…</xml>` for every WeCom message). Throws MalformedXml. `decrypted`: the message
+ * came out of a verified, decrypted envelope, whose CDATA sections hold people's text (a comment's CommentContent, an
+ * approver's Speech) that may well read "<!DOCTYPE": only a declaration outside them is refused. The envelope itself,
+ * read before anything is verified, is refused for the string anywhere.
+ */
+export function parseWeComXml(text: string, decrypted = false): XmlNode {
+  const markup = decrypted ? text.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '') : text;
+  if (/<!DOCTYPE|<!ENTITY/i.test(markup)) throw new MalformedXml('a DOCTYPE or ENTITY declaration: WeCom sends none');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new MalformedXml(`not well-formed XML (${valid.err.msg}, line ${valid.err.line})`);
   const doc = parser.parse(text) as XmlNode;
