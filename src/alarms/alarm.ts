@@ -1,5 +1,5 @@
 /** What an alarm is about; each kind is raised by the part of the runtime that sees it. */
-export type AlarmKind = 'needs_operator' | 'escalation' | 'pipeline_load_error' | 'definition_drift' | 'im_quota' | 'unexpected_error';
+export type AlarmKind = 'needs_operator' | 'escalation' | 'pipeline_load_error' | 'definition_drift' | 'im_quota' | 'unexpected_error' | 'instance_not_ended';
 
 export interface Alarm {
   kind: AlarmKind;

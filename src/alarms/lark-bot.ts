@@ -55,6 +55,7 @@ const TEMPLATE: Record<AlarmMessage['kind'], string> = {
   definition_drift: 'red',
   im_quota: 'yellow',
   unexpected_error: 'red',
+  instance_not_ended: 'orange',
   storm: 'red',
 };
 

@@ -50,6 +50,7 @@ const LEVEL: Record<AlarmMessage['kind'], 'error' | 'warning'> = {
   definition_drift: 'error',
   im_quota: 'warning',
   unexpected_error: 'error',
+  instance_not_ended: 'warning',
   storm: 'error',
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { finalStates } from '../engine/ticket.ts';
 import { checkPipelines } from '../pipeline/check.ts';
 import { collectPipelineFiles, readSources } from '../pipeline/files.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
@@ -9,6 +10,7 @@ import { definitionForPipeline } from '../providers/lark/simulator/from-pipeline
 import { LarkModel } from '../providers/lark/simulator/model.ts';
 import { repoRoot } from '../testing/cli.ts';
 import { playgroundControls, playgroundCreateForm } from './playground-form.ts';
+import { watchPage, type WatchView } from './playground-pages.ts';
 
 describe('the Playground form of a pipeline', () => {
   const pipelines = new Map<string, Pipeline>();
@@ -99,5 +101,42 @@ describe('the Playground form of a pipeline', () => {
       { field: 'lines', problem: 'required', row: 1, column: 'category' },
       { field: 'lines', problem: 'required', row: 1, column: 'amount' },
     ]);
+  });
+});
+
+describe('the Playground page of a ticket that has ended', () => {
+  /** The watch page of a ticket that went from in_approval to `state`, in `lang`. */
+  const page = (state: string, lang: 'zh' | 'en') => {
+    const at = new Date('2026-05-01T00:00:00Z');
+    const audit = [
+      { at, actor: 'runtime', event: 'opened', from_state: null, to_state: 'checking', detail: null },
+      { at, actor: 'business', event: 'business_result', from_state: 'checking', to_state: 'in_approval', detail: null },
+      { at, actor: 'runtime', event: 'ended', from_state: 'in_approval', to_state: state, detail: null },
+    ];
+    const view: WatchView = {
+      pipeline: 'admin-permission',
+      stages: ['check', 'execute'],
+      instance: { approval_code: 'CODE', instance_code: 'inst-1', user_id: 'alice', status: 'PENDING', task_list: [] },
+      assistant: 'assistant',
+      ticket: { id: 'tk_1', state, stage: null, fields: {}, field_problems: [] },
+      audit,
+      calls: [],
+      done: true,
+    };
+    const html = watchPage({ lang, sandbox: true, path: '/playground/instances/inst-1' }, view);
+    return [...html.matchAll(/<li class="pg-step (\w+)" data-step="(\w+)">([^<]*)</g)].map((m) => `${m[3]}:${m[1]}`);
+  };
+
+  test('an expired or a canceled ticket shows its last step ended with the state\'s name, where it stopped as ended too', () => {
+    assert.deepEqual(page('expired', 'en'), ['Check:done', 'Approval:ended', 'Execute:todo', 'Expired:ended']);
+    assert.deepEqual(page('canceled', 'en'), ['Check:done', 'Approval:ended', 'Execute:todo', 'Canceled:ended']);
+    assert.deepEqual(page('expired', 'zh'), ['检查:done', '审批:ended', '执行:todo', '已过期:ended']);
+    assert.deepEqual(page('canceled', 'zh'), ['检查:done', '审批:ended', '执行:todo', '已撤销:ended']);
+  });
+
+  test('every final state names itself on the last step; a rejection fails, a completion is done', () => {
+    assert.deepEqual(page('rejected_by_approver', 'en'), ['Check:done', 'Approval:failed', 'Execute:todo', 'Rejected by an approver:failed']);
+    assert.deepEqual(page('rejected_by_operator', 'zh').at(-1), '操作员驳回:failed');
+    for (const state of finalStates) assert.notEqual(page(state, 'en').at(-1)!.split(':')[1], 'todo', state);
   });
 });

@@ -1,4 +1,5 @@
 import { html, type Html } from './html.ts';
+import { finalStates, type TicketState } from '../engine/ticket.ts';
 import type { Pipeline } from '../pipeline/pipeline.generated.ts';
 import { stateName, t, type Lang, type MessageKey } from './i18n.ts';
 import { layout, type PageContext } from './pages.ts';
@@ -127,7 +128,8 @@ export interface WatchView {
 /** The page that follows one instance: its tasks to decide, and the ticket moving with every call it causes. */
 export function watchPage(c: PageContext, v: WatchView): string {
   const l = c.lang;
-  const s = watchSections(l, v);
+  // The sections as markup (watchSections gives them as text, for the page's script to swap in).
+  const s = { progress: progressHtml(l, v), tasks: tasksHtml(l, v), ticket: ticketHtml(l, v), calls: callsHtml(l, v), timeline: timelineHtml(l, v) };
   const code = v.instance.instance_code;
   return layout(
     c,
@@ -157,10 +159,15 @@ export function watchSections(l: Lang, v: WatchView): { progress: string; tasks:
   };
 }
 
-type StepState = 'todo' | 'active' | 'done' | 'failed' | 'attention';
+type StepState = 'todo' | 'active' | 'done' | 'failed' | 'attention' | 'ended';
+type Step = { key: MessageKey; state: StepState; label?: string };
 
-/** Where the ticket stands on check → approval → execute, from its state. */
-function steps(v: WatchView): Array<{ key: MessageKey; state: StepState }> {
+/**
+ * Where the ticket stands on check → approval → execute, from its state. A final state names itself on the last
+ * step: done when completed, failed when refused (by the check, an approver or an operator) or execution failed,
+ * ended when canceled or expired; the step it ended at shows the same, found from the state it left.
+ */
+function steps(l: Lang, v: WatchView): Step[] {
   const order: Array<'check' | 'approval' | 'execute'> = [...(v.stages.includes('check') ? ['check' as const] : []), 'approval', ...(v.stages.includes('execute') ? ['execute' as const] : [])];
   const state = v.ticket?.state;
   const current: Record<string, 'check' | 'approval' | 'execute' | 'done'> = {
@@ -174,20 +181,25 @@ function steps(v: WatchView): Array<{ key: MessageKey; state: StepState }> {
     execute_failed: 'execute',
     completed: 'done',
   };
-  const at = state === 'needs_operator' ? ((v.ticket?.stage as 'check' | 'execute' | null) ?? 'check') : state ? current[state] : undefined;
+  const operatorStep = () => (v.ticket?.stage as 'check' | 'execute' | null) ?? 'check';
+  const stepOf = (s: string | null | undefined) => (s === 'needs_operator' ? operatorStep() : s ? current[s] : undefined);
+  const final = state !== undefined && finalStates.has(state as TicketState);
+  // A final state other than completed ended where the ticket was: the state its last transition left.
+  const left = final && state !== 'completed' ? [...v.audit].reverse().find((a) => a.to_state === state)?.from_state : undefined;
+  const at = stepOf(left) ?? stepOf(state);
   const index = at === 'done' ? order.length : at ? order.indexOf(at) : -1;
-  const failed = state ? state.startsWith('rejected') || state === 'execute_failed' || state === 'canceled' : false;
-  const out = order.map((step, i): { key: MessageKey; state: StepState } => {
+  const end: StepState = !final ? 'todo' : state === 'completed' ? 'done' : state === 'canceled' || state === 'expired' ? 'ended' : 'failed';
+  const out = order.map((step, i): Step => {
     const key: MessageKey = step === 'check' ? 'pgStepCheck' : step === 'approval' ? 'pgStepApproval' : 'pgStepExecute';
     if (i < index) return { key, state: 'done' };
     if (i > index) return { key, state: 'todo' };
-    return { key, state: failed ? 'failed' : state === 'needs_operator' ? 'attention' : 'active' };
+    return { key, state: final ? end : state === 'needs_operator' ? 'attention' : 'active' };
   });
-  return [...out, { key: 'pgStepDone', state: state === 'completed' ? 'done' : failed ? 'failed' : 'todo' }];
+  return [...out, { key: 'pgStepDone', state: end, label: final ? stateName(l, state!) : undefined }];
 }
 
 function progressHtml(l: Lang, v: WatchView): Html {
-  return html`<ol class="pg-steps">${steps(v).map((s) => html`<li class="pg-step ${s.state}" data-step="${s.key}">${t(l, s.key)}</li>`)}</ol>`;
+  return html`<ol class="pg-steps">${steps(l, v).map((s) => html`<li class="pg-step ${s.state}" data-step="${s.key}">${s.label ?? t(l, s.key)}</li>`)}</ol>`;
 }
 
 function tasksHtml(l: Lang, v: WatchView): Html {

@@ -37,8 +37,11 @@ export interface TaskPayloads {
   remind_approvers: { ticket_id: string; reminder: number; attempt: number; to?: Array<{ userId: string; taskId: string; links?: { mobile?: string; pc?: string } }>; slot?: boolean };
   /** Tell the alarm channels that a ticket was escalated. */
   escalation_alarm: { ticket_id: string };
-  /** An expired ticket: the comment to the requester (`commented` once posted), then the instance ended. */
-  expire_instance: { ticket_id: string; attempt: number; commented?: boolean };
+  /**
+   * An expired ticket: the comment to the requester (`commented` once posted), then the instance ended, paced by the
+   * provider's `endPace` (`slot`: its pace slot is already reserved: it waited for it in the job queue).
+   */
+  expire_instance: { ticket_id: string; attempt: number; commented?: boolean; slot?: boolean };
   /** Deliver a ticket's state-change events to one destination, in order (jobs/tasks/deliver-state-events.ts). */
   deliver_state_events: { ticket_id: string; destination: Destination };
 }

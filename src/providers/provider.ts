@@ -127,4 +127,6 @@ export interface Provider {
    * when the definition allows withdrawing), DingTalk terminates it as the system.
    */
   endInstance?(instance: { definitionCode: string; instanceCode: string; originator: string; reason: string }): Promise<void>;
+  /** Ending instances shares this pace across replicas, as decisions share `decidePace` (many tickets expire together). */
+  endPace?: { key: string; perMinute: number };
 }

@@ -300,6 +300,35 @@ describe('state-change events: every change of state, signed, in order per ticke
   });
 });
 
+describe('state-change events: a receiver down while the ticket changes state several times', () => {
+  test('one retry waits per ticket and destination, for the head event, however many changes were made meanwhile', async () => {
+    const business = await new FakeBusiness(testSecret).start();
+    const siem = await new Receiver(eventsSecret).start();
+    siem.reply = () => 503;
+    const stack = await startStack({
+      business: business.url,
+      // A retry a minute away: every later change of state happens while it waits.
+      env: { TICKETFLOW_EVENTS_URL: `${siem.url}/siem`, TICKETFLOW_EVENTS_SECRET: eventsSecret, TICKETFLOW_EVENTS_RETRY_MS: '60000', TICKETFLOW_EVENTS_MAX_DELAY_MS: '60000' },
+    });
+    try {
+      const code = submit(stack, ADMIN, adminForm());
+      await until('the manager task', () => pendingFor(stack, code, 'manager').length);
+      humanDecides(stack, code, 'approve');
+      const { id } = await waitState(stack, code, 'completed');
+      const q = async (sql: string) => (await stack.runtime.pool.query(sql, [id])).rows;
+      await until('every delivery run of its changes done', async () => (await q(`SELECT 1 FROM pending_effects WHERE payload->>'ticket_id' = $1`)).length === 0 && (await q(`SELECT 1 FROM graphile_worker._private_jobs WHERE payload->>'ticket_id' = $1 AND locked_at IS NOT NULL`)).length === 0);
+      assert.deepEqual(changes(siem.of(code)), ['1:->checking'], 'the first event tried once; the later ones held behind it');
+      // The view graphile_worker.jobs shows no payload in 0.16: the table itself.
+      const waiting = await q(`SELECT j.key, j.run_at > now() + interval '30 seconds' AS later FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = 'deliver_state_events' AND j.payload->>'ticket_id' = $1`);
+      assert.deepEqual(waiting, [{ key: `state-events:${id}:runtime`, later: true }], 'one waiting retry, for when the head is due, not one per change of state');
+      assert.equal((await q(`SELECT count(*)::int AS n FROM event_deliveries WHERE ticket_id = $1 AND status = 'pending'`))[0].n, 4, 'the 4 events wait, none lost');
+    } finally {
+      await stack.close();
+      await Promise.all([business.close(), siem.close()]);
+    }
+  });
+});
+
 describe('state-change events: nowhere to send them', () => {
   test('without an events_url or TICKETFLOW_EVENTS_URL a ticket leaves no delivery and runs no delivery job', async () => {
     const business = await new FakeBusiness(testSecret).start();

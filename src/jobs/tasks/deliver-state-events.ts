@@ -139,9 +139,15 @@ export function withoutUrl(text: string, url: string): string {
   return forms.reduce((t, form) => t.split(form).join(shown), text);
 }
 
-/** A run for when the head is due (1 ms late: the database keeps microseconds, a Date milliseconds). */
+/**
+ * A run for when the head is due (1 ms late: the database keeps microseconds, a Date milliseconds). One waiting run
+ * per ticket and destination: the key replaces the waiting one, whose time was computed for the same head (only the
+ * head is ever sent), so changes of state during an outage add no runs. A run already under way is not replaced
+ * (graphile-worker unkeys it and adds this one), and every run that finds the head not yet due asks for this again,
+ * so a run scheduled without a key (a change of state) next to a keyed one cannot lose the retry.
+ */
 async function later(deps: JobDeps, p: TaskPayloads['deliver_state_events'], at: Date): Promise<void> {
-  await deps.outbox.later({ task: 'deliver_state_events', payload: p, runAt: new Date(at.getTime() + 1) });
+  await deps.outbox.later({ task: 'deliver_state_events', payload: p, runAt: new Date(at.getTime() + 1), key: `state-events:${p.ticket_id}:${p.destination}`, keyMode: 'replace' });
 }
 
 /** Where the destination is now, signed with what; or why the event cannot be sent there. */

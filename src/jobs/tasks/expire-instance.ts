@@ -1,11 +1,18 @@
+import { noAlarms } from '../../alarms/alarm.ts';
 import { expiredComment } from '../../engine/machine.ts';
 import type { TaskPayloads } from '../../effects/tasks.ts';
 import { InstanceNotFound, ProviderError } from '../../providers/provider.ts';
 import { recordCallAttempt } from '../../store/sql/call-attempts.ts';
+import { sendWhenDue } from '../../store/sql/claim-send.ts';
+import { reserveRateSlot } from '../../store/sql/reserve-rate-slot.ts';
+import { ticketUrl } from '../../tickets/narration.ts';
+import type { StoredTicket } from '../../tickets/tickets.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
 
 const MAX_ATTEMPTS = 5;
+/** An end whose pace slot is further away than this waits in the job queue rather than holding a worker. */
+const HOLD_AT_MOST_MS = 500;
 
 /** What an operator can do when the IM refuses to end an expired ticket's instance. */
 const remedy: Record<string, string> = {
@@ -18,7 +25,8 @@ const remedy: Record<string, string> = {
  * An expired ticket (the pipeline's `approval.expire_after`): first a comment on the instance, which the requester
  * reads, saying it expired and why; then the instance is ended — Lark: withdrawn as its originator
  * (approval/v4/instances/cancel); DingTalk: terminated as the system. The ticket is `expired` in Ticketflow whatever
- * the IM answers: a refusal is recorded on the ticket (its timeline says so) and logged with what to change.
+ * the IM answers: a refusal is recorded on the ticket (its timeline says so), logged with what to change, and raised
+ * as an `instance_not_ended` alarm (the instance still asks its approvers in the IM: an operator ends it by hand).
  */
 export async function expireInstanceTask(deps: JobDeps, p: TaskPayloads['expire_instance']): Promise<void> {
   const ticket = await deps.tickets.get(p.ticket_id);
@@ -53,8 +61,21 @@ export async function expireInstanceTask(deps: JobDeps, p: TaskPayloads['expire_
   }
 
   if (!provider.endInstance) {
-    await deps.tickets.record(ticket, 'ticketflow', 'instance_not_ended', { error: `${provider.type} cannot end instances` });
+    const why = `${provider.type} cannot end instances`;
+    await deps.tickets.record(ticket, 'ticketflow', 'instance_not_ended', { error: why });
+    notEndedAlarm(deps, ticket, why);
     return;
+  }
+  // Paced across replicas (rate slots), as decisions and reminders are: tickets of one pipeline tend to expire together.
+  if (provider.endPace) {
+    const spacing = 60_000 / provider.endPace.perMinute;
+    const wait = p.slot ? 0 : await reserveRateSlot(deps.pool, provider.endPace.key, spacing);
+    if (wait > HOLD_AT_MOST_MS) {
+      await deps.outbox.later({ task: 'expire_instance', payload: { ...p, commented: true, slot: true }, runAt: new Date(Date.now() + wait) });
+      return;
+    }
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await sendWhenDue(deps.pool, provider.endPace.key, spacing);
   }
   const end = { definitionCode: ticket.definitionCode, instanceCode: ticket.instanceCode, originator: ticket.applicant.user_id, reason: text };
   const error = await call('end instance', { instance_code: ticket.instanceCode, originator: end.originator }, () => provider.endInstance!(end));
@@ -66,4 +87,24 @@ export async function expireInstanceTask(deps: JobDeps, p: TaskPayloads['expire_
   const why = error instanceof InstanceNotFound ? `${provider.type} no longer knows the instance` : error.message;
   deps.log.warn({ ticket: ticket.id, instance: ticket.instanceCode, error: why }, `ticket ${ticket.id} expired, but ${provider.type} did not end its instance (${why}): ${remedy[provider.type] ?? ''}`);
   await deps.tickets.record(ticket, 'ticketflow', 'instance_not_ended', { error: why, remedy: remedy[provider.type] });
+  notEndedAlarm(deps, ticket, why);
+}
+
+/**
+ * Tells the alarm channels that an expired ticket's instance is still open in the IM (one per ticket: its key), with
+ * the reason, what to do and the ticket's console page. Like every alarm, nothing of the form or of the people in it
+ * leaves with it: the requester's id, should the IM's answer quote it, is taken out of the reason.
+ */
+function notEndedAlarm(deps: JobDeps, ticket: StoredTicket, why: string): void {
+  const im = ticket.provider === 'dingtalk' ? 'DingTalk' : ticket.provider === 'wecom' ? 'WeCom' : 'Lark';
+  const requester = ticket.applicant.user_id;
+  const reason = requester ? why.split(requester).join('[the requester]') : why;
+  (deps.alarms ?? noAlarms).raise({
+    kind: 'instance_not_ended',
+    key: ticket.id,
+    title: `Ticket ${ticket.id} (${ticket.pipeline.name}) expired, but ${im} did not end its instance`,
+    text: [`Pipeline: ${ticket.pipeline.name} v${ticket.pipeline.version}`, `Instance: ${ticket.instanceCode}`, `Reason: ${reason}`, ...(remedy[ticket.provider] ? [`What to do: ${remedy[ticket.provider]}`] : [])].join('\n'),
+    link: ticketUrl(deps.config.publicUrl, ticket.id),
+    pipeline: ticket.pipeline.name,
+  });
 }

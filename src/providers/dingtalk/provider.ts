@@ -50,6 +50,11 @@ export function workNotification(r: Reminder): Record<string, unknown> {
  * edition (LIMITS); we keep well below.
  */
 const REMINDERS_PER_MINUTE = 600;
+/**
+ * Expiries (workflow/processInstances/terminate): its page names no limit of its own, so the general one applies,
+ * 20 calls a second per API on the standard edition (LIMITS); we keep well below.
+ */
+const ENDS_PER_MINUTE = 600;
 
 /**
  * DingTalk behind the provider interface: bpms events, processInstances/execute, nodes by activity id. With the
@@ -141,6 +146,7 @@ export function dingTalkProvider(api: DingTalkApi, assistant: string, options: {
           },
         }
       : {}),
+    endPace: { key: `dingtalk:${api.appKey}:instance-terminate`, perMinute: ENDS_PER_MINUTE },
     async endInstance(i) {
       await api.terminateInstance({ processInstanceId: i.instanceCode, isSystem: true, remark: i.reason.slice(0, 1024), operatingUserId: i.originator });
     },

@@ -50,6 +50,8 @@ export function reminderCard(r: Reminder, links: { mobile: string; pc: string })
 
 /** Reminder messages: Lark allows 1000 a minute and 50 a second per app (the send page); we keep well below. */
 const REMINDERS_PER_MINUTE = 600;
+/** Expiries (approval/v4/instances/cancel): Lark allows 100 a minute (the cancel page); we keep a margin. */
+const ENDS_PER_MINUTE = 60;
 
 /**
  * Lark behind the provider interface: v1 approval events, the SDK client, custom node ids or node names. Task
@@ -119,6 +121,7 @@ export function larkProvider(api: LarkApi, assistant: string, decidesPerMinute =
         return wrap(() => Promise.reject(e));
       }
     },
+    endPace: { key: `lark:${api.appId}:instance-cancel`, perMinute: ENDS_PER_MINUTE },
     async endInstance(i) {
       await wrap(() => api.cancelInstance({ approval_code: i.definitionCode, instance_code: i.instanceCode, user_id: i.originator }));
     },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { signRequestV11 } from '../../business/signature.ts';
 import { checkPipelines } from '../../pipeline/check.ts';
@@ -11,21 +12,8 @@ import { WeComApi } from './api.ts';
 import { weComProvider } from './provider.ts';
 import { startWeComSimulator, type WeComSimulator } from './simulator/server.ts';
 
-const text = `apiVersion: ticketflow/v1
-kind: Pipeline
-metadata: { name: wecom-api, version: 1, owner: dba }
-provider: { type: wecom, template_id: TPL-API }
-origin: api
-notify_url: BUSINESS/notify
-secret_env: TICKETFLOW_SECRET_ADMIN_PERMISSION
-stages:
-  check: { endpoint: BUSINESS/check, mode: sync }
-  execute: { endpoint: BUSINESS/execute, mode: sync }
-fields:
-  title: { widget: { label: 标题 }, type: text }
-  sql: { widget: { id: Textarea-1569573760860 }, type: textarea }
-  env: { widget: { label: 环境 }, type: option, options: [{ label: 生产, id: prod }, { label: 测试, id: test }] }
-`;
+/** The WeCom flow tests' pipeline (its fixture cases are beside it), its endpoints at the test's business service. */
+const text = readFileSync(new URL('./testdata/pipelines/wecom-api.yaml', import.meta.url), 'utf8').replaceAll('https://dba.example.com', 'BUSINESS');
 
 /** An origin: api ticket on WeCom, end to end: the business creates it, WeCom's people decide, the callback drives it. */
 describe('tickets born in a business system, on WeCom', () => {
