@@ -1,4 +1,5 @@
 import { outboundRequest, OutboundError, type OutboundPolicy } from '../business/outbound.ts';
+import { isLoopback } from '../security/loopback.ts';
 import type { AlarmKind } from './alarm.ts';
 
 /**
@@ -67,4 +68,22 @@ export async function postRobot(
     // said below
   }
   return { ok: false, retry: true, reason: 'the answer is not JSON' };
+}
+
+/**
+ * A robot webhook URL parsed, or why it is refused: https on one of the platform's `hosts` (`where` says which URL
+ * the platform shows); a loopback host (a local stand-in, tests) may be http on any port. Never repeats the URL.
+ */
+export function robotHookUrl(raw: string, hosts: readonly string[], where: string): URL | string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  const local = isLoopback(u.hostname);
+  if (!local && u.protocol !== 'https:') return 'must be https';
+  if (!local && !hosts.includes(u.hostname.toLowerCase())) return `must be on ${hosts.join(' or ')} (${where})`;
+  if (local && u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be http(s)';
+  return u;
 }

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { isLoopback } from '../security/loopback.ts';
 import type { OutboundPolicy } from '../business/outbound.ts';
-import { clip, postRobot, type AlarmChannel, type AlarmMessage, type SendResult } from './channel.ts';
+import { clip, postRobot, robotHookUrl, type AlarmChannel, type AlarmMessage, type SendResult } from './channel.ts';
 
 /*
  * A DingTalk custom robot (自定义机器人) in a group, with 加签 on, as the official pages say:
@@ -26,16 +25,8 @@ const HOST = 'oapi.dingtalk.com';
  * stand-in, tests) may be http on any port. The message never repeats the token.
  */
 export function dingTalkHookProblem(raw: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return 'is not a URL';
-  }
-  const local = isLoopback(u.hostname);
-  if (!local && u.protocol !== 'https:') return 'must be https';
-  if (!local && u.hostname.toLowerCase() !== HOST) return `must be on ${HOST} (the URL DingTalk shows when the robot is added)`;
-  if (local && u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be http(s)';
+  const u = robotHookUrl(raw, [HOST], 'the URL DingTalk shows when the robot is added');
+  if (typeof u === 'string') return u;
   if (u.username || u.password || u.hash) return 'must carry nothing but the path and access_token';
   if (u.pathname !== '/robot/send') return 'must be https://oapi.dingtalk.com/robot/send?access_token=<token>';
   const keys = [...u.searchParams.keys()];

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { isLoopback } from '../security/loopback.ts';
 import type { OutboundPolicy } from '../business/outbound.ts';
-import { clip, postRobot, type AlarmChannel, type AlarmMessage, type SendResult } from './channel.ts';
+import { clip, postRobot, robotHookUrl, type AlarmChannel, type AlarmMessage, type SendResult } from './channel.ts';
 
 /*
  * A Lark (Feishu) custom bot in a group chat, with 签名校验 (signature verification) on, as its official page says:
@@ -23,16 +22,8 @@ const HOOK_PATH = /^\/open-apis\/bot\/v2\/hook\/([A-Za-z0-9_-]+)$/;
  * on any port. The message never repeats the token.
  */
 export function larkHookProblem(raw: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return 'is not a URL';
-  }
-  const local = isLoopback(u.hostname);
-  if (!local && u.protocol !== 'https:') return 'must be https';
-  if (!local && !HOSTS.includes(u.hostname.toLowerCase())) return `must be on ${HOSTS.join(' or ')} (the URL Lark shows when the custom bot is added)`;
-  if (local && u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be http(s)';
+  const u = robotHookUrl(raw, HOSTS, 'the URL Lark shows when the custom bot is added');
+  if (typeof u === 'string') return u;
   if (u.username || u.password || u.search || u.hash) return 'must carry nothing but the hook path';
   if (!HOOK_PATH.test(u.pathname)) return 'must be https://open.feishu.cn/open-apis/bot/v2/hook/<token>';
   return undefined;

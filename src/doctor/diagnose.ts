@@ -1,5 +1,6 @@
 import type { FieldType, Pipeline, WidgetRef } from '../pipeline/pipeline.generated.ts';
 import { suggest } from '../pipeline/suggest.ts';
+import { imName } from '../providers/im-name.ts';
 
 /** An IM approval definition as doctor compares it: its widgets and its nodes in order. */
 export interface DefinitionView {
@@ -93,7 +94,7 @@ const describe = (ref: WidgetRef) => (ref.custom_id !== undefined ? `custom id "
 /** Every mismatch between a pipeline and the IM definition it names, each with a remedy. Pure. */
 export function diagnose(pipeline: Pipeline, view: DefinitionView, assistant: string): Finding[] {
   const findings: Finding[] = [];
-  const im = view.provider === 'lark' ? 'Lark' : view.provider === 'wecom' ? 'WeCom' : 'DingTalk';
+  const im = imName(view.provider);
   for (const [name, field] of Object.entries(pipeline.fields)) {
     const ref = field.widget;
     const widget = view.widgets.find((w) => (ref.id !== undefined ? w.id === ref.id : ref.custom_id !== undefined ? w.customId === ref.custom_id : w.label === ref.label));

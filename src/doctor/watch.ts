@@ -14,6 +14,7 @@ import { recordDefinitionCheck, type DefinitionCheckRow } from '../store/sql/rec
 import { checkDefinition } from './check-definition.ts';
 import type { DefinitionApis } from './definitions.ts';
 import { driftChange, pausedBy } from './drift.ts';
+import { imName } from '../providers/im-name.ts';
 
 export type CheckReason = TaskPayloads['check_definitions']['reason'];
 
@@ -166,7 +167,7 @@ export class DefinitionWatch {
   private async checkOne(pipeline: Pipeline, reason: CheckReason): Promise<void> {
     const { log, metrics, apis, pool } = this.deps;
     const name = pipeline.metadata.name;
-    const im = pipeline.provider.type === 'dingtalk' ? 'DingTalk' : pipeline.provider.type === 'lark' ? 'Lark' : pipeline.provider.type === 'wecom' ? 'WeCom' : pipeline.provider.type;
+    const im = imName(pipeline.provider.type);
     const checkedAt = new Date();
     const result = await checkDefinition(apis, pipeline);
     metrics.definitionChecks.inc({ pipeline: name, outcome: result.status });

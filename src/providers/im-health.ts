@@ -1,6 +1,7 @@
 import type { Alarms } from '../alarms/alarm.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { imName } from './im-name.ts';
 
 /** How one outgoing IM call ended, for `ticketflow_im_api_calls_total`. */
 export type ImCallOutcome = 'ok' | 'error' | 'rate_limited' | 'quota_exhausted' | 'unreachable' | 'credentials_refused';
@@ -68,7 +69,7 @@ export class ImHealth {
         this.alarms?.alarms.raise({
           kind: 'im_quota',
           key: `${provider}:spent`,
-          title: `${provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider === 'wecom' ? 'WeCom' : provider}: the organisation's monthly API call quota is spent`,
+          title: `${imName(provider)}: the organisation's monthly API call quota is spent`,
           text: `${message}. Tickets cannot be read, checked or approved in the IM until the quota resets: IM calls back off for an hour at a time. Upgrade the plan, or wait for the next month.`,
           link: '/',
         });

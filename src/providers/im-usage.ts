@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import { addImCalls } from '../store/sql/add-im-calls.ts';
 import { quotaExempt } from './dingtalk/api.ts';
 import type { ImCallOutcome } from './im-health.ts';
+import { imName } from './im-name.ts';
 
 /**
  * An IM's monthly API quota "nearly spent". Neither IM says how much of its quota is left: DingTalk names its quota
@@ -60,7 +61,7 @@ export class ImUsage {
         const { before, after } = await addImCalls(this.deps.pool, provider, month, calls);
         const threshold = this.deps.threshold;
         if (threshold && before < threshold && after >= threshold) {
-          const im = provider === 'dingtalk' ? 'DingTalk' : provider === 'lark' ? 'Lark' : provider === 'wecom' ? 'WeCom' : provider;
+          const im = imName(provider);
           this.deps.log.warn({ provider, month, calls: after, threshold }, `${im}: ${after} API calls counted this month, reaching TICKETFLOW_ALERT_IM_CALLS_PER_MONTH (${threshold})`);
           this.deps.alarms.raise({
             kind: 'im_quota',

@@ -9,6 +9,7 @@ import { ticketUrl } from '../../tickets/narration.ts';
 import type { StoredTicket } from '../../tickets/tickets.ts';
 import type { JobDeps } from '../deps.ts';
 import { imRetryDelayMs } from './im-retry.ts';
+import { imName } from '../../providers/im-name.ts';
 
 const MAX_ATTEMPTS = 5;
 /** An end whose pace slot is further away than this waits in the job queue rather than holding a worker. */
@@ -96,7 +97,7 @@ export async function expireInstanceTask(deps: JobDeps, p: TaskPayloads['expire_
  * leaves with it: the requester's id, should the IM's answer quote it, is taken out of the reason.
  */
 function notEndedAlarm(deps: JobDeps, ticket: StoredTicket, why: string): void {
-  const im = ticket.provider === 'dingtalk' ? 'DingTalk' : ticket.provider === 'wecom' ? 'WeCom' : 'Lark';
+  const im = imName(ticket.provider);
   const requester = ticket.applicant.user_id;
   const reason = requester ? why.split(requester).join('[the requester]') : why;
   (deps.alarms ?? noAlarms).raise({

@@ -5,6 +5,7 @@ import type { TaskPayloads } from '../../effects/tasks.ts';
 import { jobFor } from '../../tickets/jobs.ts';
 import { ticketUrl } from '../../tickets/narration.ts';
 import type { JobDeps } from '../deps.ts';
+import { imName } from '../../providers/im-name.ts';
 
 const events: Record<HumanStepAction, TicketEvent> = {
   remind: { type: 'approval_reminder' },
@@ -56,7 +57,7 @@ export async function escalationAlarmTask(deps: JobDeps, p: TaskPayloads['escala
   if (!ticket?.escalatedAt) return;
   const pipeline = await deps.versions.get(ticket.pipeline.name, ticket.pipeline.version).catch(() => undefined);
   const after = pipeline?.approval?.escalate_after;
-  const im = ticket.provider === 'dingtalk' ? 'DingTalk' : ticket.provider === 'wecom' ? 'WeCom' : 'Lark';
+  const im = imName(ticket.provider);
   (deps.alarms ?? noAlarms).raise({
     kind: 'escalation',
     key: ticket.id,

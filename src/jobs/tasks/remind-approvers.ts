@@ -178,7 +178,7 @@ export async function remindApproversTask(deps: JobDeps, p: TaskPayloads['remind
         await deps.outbox.later({ task: 'remind_approvers', payload: { ...p, to: rest, attempt: p.attempt + 1, slot: false }, runAt: new Date(Date.now() + delay) });
         return;
       }
-      for (const r of rest) deps.metrics.approvalReminders.inc({ pipeline: ticket.pipeline.name, provider: provider.type, outcome: 'failed' });
+      if (rest.length) deps.metrics.approvalReminders.inc({ pipeline: ticket.pipeline.name, provider: provider.type, outcome: 'failed' }, rest.length);
       deps.log.warn({ ticket: ticket.id, reminder: p.reminder, error: error.message }, `${provider.type}: a reminder could not be sent; the next one comes as the pipeline says`);
       await progress({ failed: rest.map((r) => r.userId), error: error.message });
       return;

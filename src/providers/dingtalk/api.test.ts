@@ -6,19 +6,7 @@ import type { ImObserver } from '../im-health.ts';
 import { ProviderError } from '../provider.ts';
 import { DingTalkApi } from './api.ts';
 import { startDingTalkSimulator, type DingTalkSimulator } from './simulator/server.ts';
-
-/** An observer that writes down what it is told. */
-function recorder() {
-  const said: string[] = [];
-  const observer: ImObserver = {
-    call: (api, outcome) => said.push(`call ${api} ${outcome}`),
-    credentialsRefused: (variable, message) => said.push(`credentialsRefused ${variable} ${message}`),
-    credentialsAccepted: () => said.push('credentialsAccepted'),
-    quotaExhausted: (message) => said.push(`quotaExhausted ${message}`),
-    quotaAvailable: () => said.push('quotaAvailable'),
-  };
-  return { said, observer, calls: () => said.filter((s) => s.startsWith('call ')), others: () => said.filter((s) => !s.startsWith('call ')) };
-}
+import { recordingObserver } from '../../testing/im-observer.ts';
 
 const clientOf = (ding: DingTalkSimulator, observer: ImObserver, extra: { appSecret?: string; now?: () => number } = {}) => new DingTalkApi({ appKey: ding.options.appKey, appSecret: extra.appSecret ?? ding.options.appSecret, apiBaseUrl: ding.url, oapiBaseUrl: ding.url, observer, now: extra.now });
 const refusal = async (p: Promise<unknown>): Promise<ProviderError> => {
@@ -41,7 +29,7 @@ async function withProcess(t: TestContext) {
 
 test('every outgoing call is counted with a stable name and its outcome (token requests included)', async (t) => {
   const ding = await withProcess(t);
-  const r = recorder();
+  const r = recordingObserver();
   const api = clientOf(ding, r.observer);
   const id = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] }).processInstanceId;
   await api.getInstance(id);
@@ -71,7 +59,7 @@ test('every outgoing call is counted with a stable name and its outcome (token r
 
 test('execute sends taskId as a JSON number (Long)', async (t) => {
   const ding = await withProcess(t);
-  const api = clientOf(ding, recorder().observer);
+  const api = clientOf(ding, recordingObserver().observer);
   const instance = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] });
   const task = instance.tasks[0]!;
   await api.execute({ processInstanceId: instance.processInstanceId, taskId: task.taskId, actionerUserId: 'dt-assistant', result: 'agree' });
@@ -82,7 +70,7 @@ test('execute sends taskId as a JSON number (Long)', async (t) => {
 
 test('an expired token (400 InvalidAuthentication) is renewed and the call made again', async (t) => {
   const ding = await withProcess(t);
-  const r = recorder();
+  const r = recordingObserver();
   const api = clientOf(ding, r.observer);
   const id = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] }).processInstanceId;
   await api.getInstance(id);
@@ -93,7 +81,7 @@ test('an expired token (400 InvalidAuthentication) is renewed and the call made 
 
 test('the monthly quota (ApiCountLimitForOrg): an hour\'s back-off, said once; said again available on the next successful counted call', async (t) => {
   const ding = await withProcess(t);
-  const r = recorder();
+  const r = recordingObserver();
   const api = clientOf(ding, r.observer);
   const id = ding.model.start({ processCode: 'PROC-1', originatorUserId: 'dev-zhang', formComponentValues: [] }).processInstanceId;
   ding.exhaustQuota();
@@ -122,7 +110,7 @@ test('the old API\'s limit codes: 90018 and 90002 wait a second, 90020 (the mont
     oapi.close();
   });
   const url = `http://127.0.0.1:${(oapi.address() as AddressInfo).port}`;
-  const r = recorder();
+  const r = recordingObserver();
   const api = new DingTalkApi({ appKey: 'k', appSecret: 's', apiBaseUrl: url, oapiBaseUrl: url, observer: r.observer });
   const waits = [];
   for (const code of [90018, 90002, 90020]) {
@@ -137,7 +125,7 @@ test('the old API\'s limit codes: 90018 and 90002 wait a second, 90020 (the mont
 
 test('a wrong app secret: said once, not retried at once, and costs one token request a minute until it is fixed', async (t) => {
   const ding = await withProcess(t);
-  const r = recorder();
+  const r = recordingObserver();
   let now = Date.parse('2026-11-25T10:00:00Z');
   const api = clientOf(ding, r.observer, { appSecret: 'rotated-in-the-console', now: () => now });
   const tokenRequests = () => ding.calls.filter((c) => c.path === '/v1.0/oauth2/accessToken').length;
@@ -177,7 +165,7 @@ test('an answer larger than 4 MiB is refused while it is read', async (t) => {
   await new Promise<void>((r) => flood.listen(0, '127.0.0.1', r));
   t.after(() => (flood.closeAllConnections(), flood.close()));
   const url = `http://127.0.0.1:${(flood.address() as AddressInfo).port}`;
-  const { observer, calls } = recorder();
+  const { observer, calls } = recordingObserver();
   const api = new DingTalkApi({ appKey: 'k', appSecret: 's', apiBaseUrl: url, oapiBaseUrl: url, observer });
   const e = await refusal(api.getInstance('x'));
   assert.ok(e.transient && /larger than 4194304 bytes/.test(e.message), e.message);

@@ -5,18 +5,7 @@ import { InstanceNotFound, ProviderError } from '../provider.ts';
 import { weComTemplate } from '../../testing/wecom.ts';
 import { verdictOf, WeComApi } from './api.ts';
 import { startWeComSimulator, type WeComSimulator } from './simulator/server.ts';
-
-function recorder() {
-  const said: string[] = [];
-  const observer: ImObserver = {
-    call: (api, outcome) => said.push(`call ${api} ${outcome}`),
-    credentialsRefused: (variable, message) => said.push(`credentialsRefused ${variable} ${message}`),
-    credentialsAccepted: () => said.push('credentialsAccepted'),
-    quotaExhausted: (message) => said.push(`quotaExhausted ${message}`),
-    quotaAvailable: () => said.push('quotaAvailable'),
-  };
-  return { said, observer, calls: () => said.filter((s) => s.startsWith('call ')), others: () => said.filter((s) => !s.startsWith('call ')) };
-}
+import { recordingObserver } from '../../testing/im-observer.ts';
 
 const refusal = async (p: Promise<unknown>): Promise<ProviderError> => {
   try {
@@ -50,7 +39,7 @@ test('errcodes as the global error code page says: renew on 40014/42001/41001, c
 
 test('the token is cached across calls, and renewed once when WeCom says it expired (42001); every call counted', async (t) => {
   const sim = await corp(t);
-  const r = recorder();
+  const r = recordingObserver();
   const api = clientOf(sim, r.observer);
   await Promise.all([api.templateDetail('TPL-1'), api.templateDetail('TPL-1'), api.templateDetail('TPL-1')]);
   assert.equal(sim.calls.filter((c) => c.path === '/cgi-bin/gettoken').length, 1, 'one gettoken for concurrent calls, then cached');
@@ -77,7 +66,7 @@ test('the token is cached across calls, and renewed once when WeCom says it expi
 
 test('rate limits: 45009 waits a minute, 45033 a second; both transient and counted as rate_limited', async (t) => {
   const sim = await corp(t);
-  const r = recorder();
+  const r = recordingObserver();
   const api = clientOf(sim, r.observer);
   sim.rateLimitNext(1, 45009);
   const minute = await refusal(api.templateDetail('TPL-1'));
@@ -91,7 +80,7 @@ test('rate limits: 45009 waits a minute, 45033 a second; both transient and coun
 
 test('a wrong secret (40001) is said once, holds calls for a minute without a request, and is retried after it', async (t) => {
   const sim = await corp(t);
-  const r = recorder();
+  const r = recordingObserver();
   let now = Date.now();
   const api = clientOf(sim, r.observer, { appSecret: 'wrong', now: () => now });
   const first = await refusal(api.templateDetail('TPL-1'));
@@ -112,7 +101,7 @@ test('a wrong secret (40001) is said once, holds calls for a minute without a re
 
 test('getapprovalinfo: seconds, a window of at most 31 days, paged by new_cursor; filtered by template and creator', async (t) => {
   const sim = await corp(t);
-  const api = clientOf(sim, recorder().observer);
+  const api = clientOf(sim, recordingObserver().observer);
   sim.model.defineTemplate({ ...weComTemplate('TPL-2'), controls: [] });
   const contents = [{ control: 'Text', id: 'Text-1569573760849', value: { text: 't' } }];
   const mine = [];

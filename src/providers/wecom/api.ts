@@ -78,12 +78,11 @@ export interface Verdict {
   credentials?: 'WECOM_APP_SECRET' | 'WECOM_CORP_ID';
 }
 
-const ERRORS = 'https://developer.work.weixin.qq.com/document/path/90313';
 /** How long a refusal of the app's credentials holds before WeCom is asked again. */
 const CREDENTIALS_RETRY_MS = 60_000;
 
 /**
- * What an errcode means, by the global error code page (全局错误码, ERRORS) and the frequency page (接口调用频率限制,
+ * What an errcode means, by the global error code page (全局错误码, https://developer.work.weixin.qq.com/document/path/90313) and the frequency page (接口调用频率限制,
  * https://developer.work.weixin.qq.com/document/path/90312). Pure. WeCom answers HTTP 200 with the errcode in the body;
  * the pages say to branch on errcode, never on errmsg.
  *
@@ -189,7 +188,7 @@ export class WeComApi {
 
   /**
    * 手机号获取userid (user/getuserid, https://developer.work.weixin.qq.com/document/path/95402; "应用须拥有指定成员的查看
-   * 权限"). The page names no code for an unknown number: 46004 (不存在的成员, ERRORS) is what WeCom answers, and is
+   * 权限"). The page names no code for an unknown number: 46004 (不存在的成员, 全局错误码) is what WeCom answers, and is
    * read as "no such user". Too many wrong numbers block the call for a day, the page warns.
    */
   async userIdByMobile(mobile: string): Promise<string | undefined> {
